@@ -1,0 +1,55 @@
+//! The loom suite: every invariant holds under exhaustive exploration, and
+//! every negative control is caught.
+//!
+//! Run: `cargo test --release -p model-tests --features loom --test loom`.
+//! One model with bounded preemptions:
+//! `LOOM_MAX_PREEMPTIONS=3 cargo test --release -p model-tests --features loom --test loom -- i2_holds --exact`.
+#![cfg(feature = "loom")]
+
+use model_tests::report::Run;
+use model_tests::runner;
+use model_tests::scenarios;
+
+fn explain(run: &Run) -> String {
+    match &run.failure {
+        Some(f) => format!(
+            "{} ({}) after {} executions: {}\n  {}\nreplay: {}",
+            run.id,
+            run.name,
+            f.executions_to_fail,
+            f.message,
+            f.trace.join("\n  "),
+            f.replay
+        ),
+        None => format!("{} ({}): no failing execution in {} executions", run.id, run.name, run.executions),
+    }
+}
+
+macro_rules! loom_models {
+    ($($id:literal => $holds:ident, $negative:ident;)*) => {$(
+        #[test]
+        fn $holds() {
+            let scenario = scenarios::by_id($id).expect("scenario exists");
+            let run = runner::loom(&scenario, None);
+            assert!(run.failure.is_none(), "invariant violated: {}", explain(&run));
+        }
+
+        #[test]
+        fn $negative() {
+            let scenario = scenarios::by_id($id).expect("scenario exists");
+            let run = runner::loom(&scenario, Some(scenario.fault));
+            assert!(run.failure.is_some(), "loom missed the fault '{}': {}", scenario.fault.describe(), explain(&run));
+        }
+    )*};
+}
+
+loom_models! {
+    "I1" => i1_holds, negative_i1;
+    "I2" => i2_holds, negative_i2;
+    "I3" => i3_holds, negative_i3;
+    "I4" => i4_holds, negative_i4;
+    "I5" => i5_holds, negative_i5;
+    "I6" => i6_holds, negative_i6;
+    "I7" => i7_holds, negative_i7;
+    "I8" => i8_holds, negative_i8;
+}
