@@ -163,6 +163,7 @@ impl Default for Guards {
 /// is `Send` and `'static`, so it can be held across `.await`.
 ///
 /// ```
+/// # authstate::sync::doc_example(|| {
 /// use authstate::{AuthState, Roles, TokenFacts, UnixTime};
 /// let state = AuthState::new();
 /// let now = state.now();
@@ -180,6 +181,7 @@ impl Default for Guards {
 /// assert!(!revocation.is_passed()); // the guard is still live
 /// drop(guard);
 /// revocation.wait();
+/// # });
 /// ```
 #[must_use = "a guard admits the action only while it is held"]
 pub struct Guard {
@@ -257,10 +259,12 @@ impl Scope {
 /// by `.await`ing the handle, which works on any executor.
 ///
 /// ```
+/// # authstate::sync::doc_example(|| {
 /// use authstate::AuthState;
 /// let state = AuthState::new();
 /// let version = state.revoke_subject("bob").unwrap().wait();
 /// assert_eq!(version.0, 1);
+/// # });
 /// ```
 #[must_use = "dropping a revocation's handle is fine, but then nothing waits for its barrier"]
 pub struct Revocation<T: Copy = ()> {
@@ -318,7 +322,9 @@ impl<T: Copy> Revocation<T> {
 
     /// How many guards under the withdrawn authority are still live.
     pub fn live_guards(&self) -> usize {
-        (self.passed..self.scope.len()).map(|i| self.pending_in(i)).sum()
+        (self.passed..self.scope.len())
+            .map(|i| self.pending_in(i))
+            .sum()
     }
 
     /// Whether the barrier has passed.
@@ -352,7 +358,9 @@ impl<T: Copy> Revocation<T> {
             let guards = self.inner.guards(shard);
             let mut table = guards.table.lock();
             while table.pending(self.bound(&table, bound), self.matcher) > 0 {
-                let left = deadline.map_or(timeout, |d| d.saturating_duration_since(std::time::Instant::now()));
+                let left = deadline.map_or(timeout, |d| {
+                    d.saturating_duration_since(std::time::Instant::now())
+                });
                 if left.is_zero() {
                     drop(table);
                     return Err(BarrierTimeout {

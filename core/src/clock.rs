@@ -12,10 +12,12 @@ use std::fmt;
 /// Seconds since the Unix epoch, as in the JWT `iat`, `exp` and `nbf` claims.
 ///
 /// ```
+/// # authstate::sync::doc_example(|| {
 /// use authstate::UnixTime;
 /// let t = UnixTime::from_secs(1_700_000_000);
 /// assert_eq!(t.as_secs(), 1_700_000_000);
 /// assert!(t < t.saturating_add_secs(1));
+/// # });
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct UnixTime(i64);
@@ -57,10 +59,12 @@ pub trait Clock: Send + Sync + fmt::Debug {
 /// manual change) is clamped to the latest value already returned.
 ///
 /// ```
+/// # authstate::sync::doc_example(|| {
 /// use authstate::{Clock, SystemClock};
 /// let clock = SystemClock::new();
 /// let a = clock.now();
 /// assert!(clock.now() >= a);
+/// # });
 /// ```
 #[derive(Debug, Default)]
 pub struct SystemClock {
@@ -92,6 +96,7 @@ impl Clock for SystemClock {
 /// the same time.
 ///
 /// ```
+/// # authstate::sync::doc_example(|| {
 /// use authstate::{Clock, ManualClock, UnixTime};
 /// let clock = ManualClock::new(UnixTime::from_secs(100));
 /// let shared = clock.clone();
@@ -99,6 +104,7 @@ impl Clock for SystemClock {
 /// assert_eq!(clock.now(), UnixTime::from_secs(105));
 /// clock.set(UnixTime::from_secs(50)); // never goes back
 /// assert_eq!(clock.now(), UnixTime::from_secs(105));
+/// # });
 /// ```
 #[derive(Clone, Debug)]
 pub struct ManualClock {

@@ -38,10 +38,7 @@ impl DenyShard {
     /// collision may only deny longer, never admit.
     pub(crate) fn insert(&mut self, digest: u64, expires_at: UnixTime) {
         let exp = expires_at.as_secs();
-        match self
-            .entries
-            .entry(digest, |e| e.0 == digest, |e| e.0)
-        {
+        match self.entries.entry(digest, |e| e.0 == digest, |e| e.0) {
             hashbrown::hash_table::Entry::Occupied(mut entry) => {
                 let current = &mut entry.get_mut().1;
                 if exp > *current {
@@ -102,7 +99,9 @@ pub(crate) struct Denylist {
 impl Denylist {
     pub(crate) fn new(shards: usize) -> Self {
         Self {
-            shards: (0..shards).map(|_| Padded(RwLock::new(DenyShard::default()))).collect(),
+            shards: (0..shards)
+                .map(|_| Padded(RwLock::new(DenyShard::default())))
+                .collect(),
             mask: shards - 1,
         }
     }

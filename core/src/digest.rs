@@ -56,7 +56,12 @@ impl Digester {
         let h = hasher.finish128().as_u128();
         // Truncating casts split the 128-bit digest into its four words.
         #[allow(clippy::cast_possible_truncation)]
-        SubjectKey([h as u32, (h >> 32) as u32, (h >> 64) as u32, (h >> 96) as u32])
+        SubjectKey([
+            h as u32,
+            (h >> 32) as u32,
+            (h >> 64) as u32,
+            (h >> 96) as u32,
+        ])
     }
 }
 

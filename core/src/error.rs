@@ -7,9 +7,11 @@ use std::fmt;
 /// Why a token was refused at the point of use.
 ///
 /// ```
+/// # authstate::sync::doc_example(|| {
 /// use authstate::Rejection;
 /// assert_eq!(Rejection::Revoked.to_string(), "token revoked");
 /// assert!(!Rejection::Revoked.is_insufficient_role());
+/// # });
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -150,7 +152,11 @@ pub struct BarrierTimeout {
 
 impl fmt::Display for BarrierTimeout {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "revocation barrier still waiting for {} guard(s)", self.live_guards)
+        write!(
+            f,
+            "revocation barrier still waiting for {} guard(s)",
+            self.live_guards
+        )
     }
 }
 

@@ -23,11 +23,13 @@ impl fmt::Display for Version {
 /// issued alongside them.
 ///
 /// ```
+/// # authstate::sync::doc_example(|| {
 /// use authstate::FamilyId;
 /// let id: FamilyId = "42".parse().unwrap();
 /// assert_eq!(id, FamilyId(42));
 /// assert_eq!(id.to_string(), "42");
 /// assert!("x".parse::<FamilyId>().is_err());
+/// # });
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct FamilyId(pub u64);
@@ -49,9 +51,11 @@ impl FromStr for FamilyId {
 /// service (or the adapter's role map) decides which name each index means.
 ///
 /// ```
+/// # authstate::sync::doc_example(|| {
 /// use authstate::Role;
 /// assert!(Role::new(0).is_some());
 /// assert!(Role::new(Role::MAX).is_none());
+/// # });
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Role(u8);
@@ -79,6 +83,7 @@ impl Role {
 /// requires. Thirty-two bits keep a subject record within its memory budget.
 ///
 /// ```
+/// # authstate::sync::doc_example(|| {
 /// use authstate::{Role, Roles};
 /// let admin = Role::new(0).unwrap();
 /// let user = Role::new(1).unwrap();
@@ -86,6 +91,7 @@ impl Role {
 /// assert!(Roles::from(user).is_subset(both));
 /// assert!(!both.is_subset(Roles::from(user)));
 /// assert_eq!(both.iter().count(), 2);
+/// # });
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct Roles(u32);
@@ -159,6 +165,7 @@ impl FromIterator<Role> for Roles {
 /// so building one per request allocates nothing.
 ///
 /// ```
+/// # authstate::sync::doc_example(|| {
 /// use authstate::{Roles, TokenFacts, UnixTime, Version};
 /// let facts = TokenFacts {
 ///     subject: "alice",
@@ -170,6 +177,7 @@ impl FromIterator<Role> for Roles {
 ///     roles: Roles::EMPTY,
 /// };
 /// assert_eq!(facts.subject, "alice");
+/// # });
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TokenFacts<'a> {

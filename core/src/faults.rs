@@ -67,12 +67,16 @@ impl Fault {
     pub fn describe(self) -> &'static str {
         match self {
             Fault::LaggingDenylist => "denylist read from a lagging snapshot",
-            Fault::UnregisteredGuard => "claims validated once and reused after an await without a registered guard",
+            Fault::UnregisteredGuard => {
+                "claims validated once and reused after an await without a registered guard"
+            }
             Fault::RoleFromToken => "role taken from the token instead of live state",
             Fault::VersionLoadThenStore => "version bump as load-then-store",
             Fault::ClockBeforeLookup => "clock read before the denylist lookup, racing the sweep",
             Fault::RedeemCheckThenMark => "check-then-mark refresh redemption",
-            Fault::BarrierWrongGeneration => "barrier waits for the current generation instead of the captured one",
+            Fault::BarrierWrongGeneration => {
+                "barrier waits for the current generation instead of the captured one"
+            }
             Fault::CutoffReadModifyWrite => "cutoff update as non-atomic read-modify-write",
         }
     }

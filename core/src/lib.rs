@@ -13,6 +13,7 @@
 //!   guards admitted under the old authority are gone.
 //!
 //! ```
+//! # authstate::sync::doc_example(|| {
 //! use authstate::{AuthState, Rejection, Role, Roles, TokenFacts, Version};
 //!
 //! let state = AuthState::new();
@@ -38,6 +39,7 @@
 //! // action admitted with it is still running.
 //! state.revoke_token("9f1c", facts.expires_at).wait();
 //! assert_eq!(state.check(&facts), Err(Rejection::Revoked));
+//! # });
 //! ```
 //!
 //! The invariants (I1 to I8) are listed in `INVARIANTS.md`; each appears in the
@@ -64,6 +66,8 @@ pub use clock::{Clock, ManualClock, SystemClock, UnixTime};
 pub use denylist::SWEEP_CHUNK;
 pub use digest::SubjectKey;
 pub use error::{BarrierTimeout, RedeemError, Rejection, StateError};
-pub use facts::{Authorization, FamilyId, RefreshFacts, RefreshGrant, Role, Roles, TokenFacts, Version};
+pub use facts::{
+    Authorization, FamilyId, RefreshFacts, RefreshGrant, Role, Roles, TokenFacts, Version,
+};
 pub use faults::Fault;
 pub use state::{AuthState, AuthStateBuilder, SweepReport};

@@ -19,7 +19,9 @@ use crate::clock::{Clock, SystemClock, UnixTime};
 use crate::denylist::{Denylist, Padded};
 use crate::digest::{Digester, SubjectKey};
 use crate::error::{RedeemError, Rejection, StateError};
-use crate::facts::{Authorization, FamilyId, RefreshFacts, RefreshGrant, Roles, TokenFacts, Version};
+use crate::facts::{
+    Authorization, FamilyId, RefreshFacts, RefreshGrant, Roles, TokenFacts, Version,
+};
 use crate::faults::Fault;
 use crate::sync::{self, Arc, AtomicI64, AtomicU64, Ordering, RwLock};
 use crate::transitions::{self, FamilyRecord, FamilyView, RedeemStep, RoleSource, SubjectRecord};
@@ -197,6 +199,7 @@ impl Inner {
 /// of use. Cheap to clone (an `Arc`), `Send` and `Sync`.
 ///
 /// ```
+/// # authstate::sync::doc_example(|| {
 /// use authstate::{AuthState, Rejection, Role, Roles, TokenFacts, Version};
 ///
 /// let state = AuthState::new();
@@ -218,6 +221,7 @@ impl Inner {
 /// // A downgrade takes effect at the next point of use.
 /// state.set_role("alice", Roles::EMPTY).wait();
 /// assert!(matches!(state.check(&facts), Err(Rejection::RoleNoLongerHeld { .. })));
+/// # });
 /// ```
 #[derive(Clone, Debug)]
 pub struct AuthState {
@@ -227,6 +231,7 @@ pub struct AuthState {
 /// Configures an [`AuthState`].
 ///
 /// ```
+/// # authstate::sync::doc_example(|| {
 /// use authstate::{AuthState, ManualClock, UnixTime};
 /// use std::time::Duration;
 /// let state = AuthState::builder()
@@ -235,6 +240,7 @@ pub struct AuthState {
 ///     .shards(16)
 ///     .build();
 /// assert_eq!(state.now(), UnixTime::from_secs(1_000));
+/// # });
 /// ```
 #[derive(Debug)]
 pub struct AuthStateBuilder {
@@ -306,7 +312,9 @@ impl AuthStateBuilder {
         let secs = |d: Duration| i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
         let inner = Inner {
             denylist: Denylist::new(self.shards),
-            subjects: (0..self.shards).map(|_| Padded(SubjectShard::default())).collect(),
+            subjects: (0..self.shards)
+                .map(|_| Padded(SubjectShard::default()))
+                .collect(),
             mask: self.shards - 1,
             global_cutoff: AtomicI64::new(NO_CUTOFF),
             clock: self.clock,
@@ -369,7 +377,9 @@ impl AuthState {
         let inner = &*self.inner;
         let key = inner.digest.subject(facts.subject);
         // Fault::ClockBeforeLookup: the early reading that I5 forbids.
-        let early = inner.fault(Fault::ClockBeforeLookup).then(|| inner.clock.now());
+        let early = inner
+            .fault(Fault::ClockBeforeLookup)
+            .then(|| inner.clock.now());
         let denylisted = facts.jti.is_some_and(|jti| {
             let digest = inner.digest.jti(jti);
             inner.denylist.shard(digest).read().contains(digest)
@@ -394,11 +404,15 @@ impl AuthState {
         let inner = &self.inner;
         let key = inner.digest.subject(facts.subject);
         let jti = facts.jti.map(|jti| inner.digest.jti(jti));
-        let early = inner.fault(Fault::ClockBeforeLookup).then(|| inner.clock.now());
+        let early = inner
+            .fault(Fault::ClockBeforeLookup)
+            .then(|| inner.clock.now());
         // Held until the guard is registered: `revoke_token` captures its
         // bounds under this shard's write lock.
         let deny = jti.map(|digest| (digest, inner.denylist.shard(digest).read()));
-        let denylisted = deny.as_ref().is_some_and(|(digest, shard)| shard.contains(*digest));
+        let denylisted = deny
+            .as_ref()
+            .is_some_and(|(digest, shard)| shard.contains(*digest));
         let now = early.unwrap_or_else(|| inner.clock.now()); // I5, as in `check`
         let shard = inner.shard_of(key);
         // Held until the guard is registered: subject revocations, role
@@ -445,7 +459,12 @@ impl AuthState {
         }
         let bounds = inner.all_bounds();
         drop(shard);
-        Revocation::new((), Arc::clone(inner), Matcher::Token(digest), Scope::All(bounds))
+        Revocation::new(
+            (),
+            Arc::clone(inner),
+            Matcher::Token(digest),
+            Scope::All(bounds),
+        )
     }
 
     /// Logs `subject` out everywhere: bumps its version (refusing every token
@@ -500,7 +519,12 @@ impl AuthState {
             }
         };
         drop(table);
-        Revocation::new((), Arc::clone(inner), Matcher::SubjectRoles(key, roles), scope)
+        Revocation::new(
+            (),
+            Arc::clone(inner),
+            Matcher::SubjectRoles(key, roles),
+            scope,
+        )
     }
 
     /// `subject`'s live roles (empty for a subject never given any).
@@ -560,7 +584,12 @@ impl AuthState {
                 s.0.guards.table.lock().bound()
             })
             .collect();
-        Revocation::new((), Arc::clone(inner), Matcher::IssuedBefore(t), Scope::All(bounds))
+        Revocation::new(
+            (),
+            Arc::clone(inner),
+            Matcher::IssuedBefore(t),
+            Scope::All(bounds),
+        )
     }
 
     /// Raises `subject`'s not-before cutoff to `cutoff`, for tokens without
@@ -615,7 +644,10 @@ impl AuthState {
     /// issued, so the family's record (and thus its revocation) outlives it.
     pub fn extend_family(&self, subject: &str, family: FamilyId, expires_at: UnixTime) {
         let key = self.inner.digest.subject(subject);
-        let mut table = self.inner.subjects[self.inner.shard_of(key)].0.records.write();
+        let mut table = self.inner.subjects[self.inner.shard_of(key)]
+            .0
+            .records
+            .write();
         if let Some(record) = table.family_mut(key, family) {
             record.extend(expires_at);
         }
@@ -683,10 +715,14 @@ impl AuthState {
             generation,
         };
         match step {
-            RedeemStep::Rotated(generation) | RedeemStep::Replayed(generation) => Ok(grant(generation)),
+            RedeemStep::Rotated(generation) | RedeemStep::Replayed(generation) => {
+                Ok(grant(generation))
+            }
             RedeemStep::Expired => Err(RedeemError::Expired),
             RedeemStep::AlreadyRevoked => Err(RedeemError::FamilyRevoked),
-            RedeemStep::Reuse => Err(RedeemError::Reused(self.family_barrier(shard, facts.family))),
+            RedeemStep::Reuse => Err(RedeemError::Reused(
+                self.family_barrier(shard, facts.family),
+            )),
         }
     }
 
@@ -702,7 +738,12 @@ impl AuthState {
         }
         let bound = inner.guards(shard).table.lock().bound();
         drop(table);
-        Revocation::new((), Arc::clone(inner), Matcher::Family(family), Scope::Shard { shard, bound })
+        Revocation::new(
+            (),
+            Arc::clone(inner),
+            Matcher::Family(family),
+            Scope::Shard { shard, bound },
+        )
     }
 
     /// The barrier of a family revoked by reuse. The revocation was written
@@ -713,7 +754,12 @@ impl AuthState {
         let inner = &self.inner;
         let _records = inner.subjects[shard].0.records.write();
         let bound = inner.guards(shard).table.lock().bound();
-        Revocation::new((), Arc::clone(inner), Matcher::Family(family), Scope::Shard { shard, bound })
+        Revocation::new(
+            (),
+            Arc::clone(inner),
+            Matcher::Family(family),
+            Scope::Shard { shard, bound },
+        )
     }
 
     /// Removes expired denylist entries, at most `budget` units of work,
@@ -738,10 +784,12 @@ impl AuthState {
             if report.work >= budget {
                 break;
             }
-            let (work, removed) =
-                inner
-                    .denylist
-                    .sweep_shard((start + k) & inner.mask, now, inner.leeway, budget - report.work);
+            let (work, removed) = inner.denylist.sweep_shard(
+                (start + k) & inner.mask,
+                now,
+                inner.leeway,
+                budget - report.work,
+            );
             report.work += work;
             report.removed += removed;
         }

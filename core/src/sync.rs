@@ -75,7 +75,9 @@ impl<T> Mutex<T> {
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
-        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -89,11 +91,15 @@ impl<T> RwLock<T> {
     }
 
     pub(crate) fn read(&self) -> RwLockReadGuard<'_, T> {
-        self.0.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.0
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     pub(crate) fn write(&self) -> RwLockWriteGuard<'_, T> {
-        self.0.write().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.0
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -136,7 +142,12 @@ impl Condvar {
 pub(crate) fn digest_keys() -> [u64; 4] {
     #[cfg(any(feature = "loom", feature = "shuttle"))]
     {
-        [0x0706_0504_0302_0100, 0x0f0e_0d0c_0b0a_0908, 0x1716_1514_1312_1110, 0x1f1e_1d1c_1b1a_1918]
+        [
+            0x0706_0504_0302_0100,
+            0x0f0e_0d0c_0b0a_0908,
+            0x1716_1514_1312_1110,
+            0x1f1e_1d1c_1b1a_1918,
+        ]
     }
     #[cfg(not(any(feature = "loom", feature = "shuttle")))]
     {
@@ -161,4 +172,17 @@ pub(crate) fn digest_keys() -> [u64; 4] {
 /// time out, the deadline only bounds the loop that re-checks it.
 pub(crate) fn deadline_after(timeout: std::time::Duration) -> Option<std::time::Instant> {
     std::time::Instant::now().checked_add(timeout)
+}
+
+/// Runs a documentation example: directly in normal builds, inside a
+/// one-thread model when a checker's primitives are compiled in (they work
+/// only inside a model), so the examples pass under every feature set.
+#[doc(hidden)]
+pub fn doc_example(example: impl Fn() + Send + Sync + 'static) {
+    #[cfg(feature = "loom")]
+    loom::model(example);
+    #[cfg(feature = "shuttle")]
+    shuttle::check_random(example, 1);
+    #[cfg(not(any(feature = "loom", feature = "shuttle")))]
+    example();
 }

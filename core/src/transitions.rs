@@ -20,12 +20,14 @@ use crate::facts::{Authorization, Roles, TokenFacts, Version};
 /// removes an entry that a check would still need (I5).
 ///
 /// ```
+/// # authstate::sync::doc_example(|| {
 /// use authstate::UnixTime;
 /// use authstate::transitions::is_expired;
 /// let exp = UnixTime::from_secs(100);
 /// assert!(!is_expired(exp, UnixTime::from_secs(99), 0));
 /// assert!(is_expired(exp, UnixTime::from_secs(100), 0));
 /// assert!(!is_expired(exp, UnixTime::from_secs(104), 5));
+/// # });
 /// ```
 pub fn is_expired(expires_at: UnixTime, now: UnixTime, leeway: i64) -> bool {
     now >= expires_at.saturating_add_secs(leeway)
@@ -205,7 +207,8 @@ impl FamilyRecord {
             self.expires_at = self.expires_at.max(successor_expires_at);
             return RedeemStep::Rotated(next);
         }
-        let within_overlap = overlap.is_some_and(|window| now < self.rotated_at.saturating_add_secs(window));
+        let within_overlap =
+            overlap.is_some_and(|window| now < self.rotated_at.saturating_add_secs(window));
         if presented.checked_add(1) == Some(self.generation) && within_overlap {
             return RedeemStep::Replayed(self.generation);
         }

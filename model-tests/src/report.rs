@@ -73,7 +73,12 @@ impl Run {
                 Some(f) => (
                     true,
                     f.executions_to_fail.to_string(),
-                    format!("{}\n{}\nreplay: {}", f.message, f.trace.join("\n"), f.replay),
+                    format!(
+                        "{}\n{}\nreplay: {}",
+                        f.message,
+                        f.trace.join("\n"),
+                        f.replay
+                    ),
                 ),
                 None => (false, "null".to_owned(), String::new()),
             };
@@ -90,7 +95,11 @@ impl Run {
                 json_str(&trace)
             );
         } else {
-            let verdict = if self.failure.is_some() { "violated" } else { "holds" };
+            let verdict = if self.failure.is_some() {
+                "violated"
+            } else {
+                "holds"
+            };
             let _ = write!(
                 out,
                 r#"{{"id":{},"checker":{},"executions":{},"seconds":{:.3},"verdict":{}"#,
@@ -101,7 +110,12 @@ impl Run {
                 json_str(verdict)
             );
             if let Some(f) = &self.failure {
-                let trace = format!("{}\n{}\nreplay: {}", f.message, f.trace.join("\n"), f.replay);
+                let trace = format!(
+                    "{}\n{}\nreplay: {}",
+                    f.message,
+                    f.trace.join("\n"),
+                    f.replay
+                );
                 let _ = write!(out, r#","trace":{}"#, json_str(&trace));
             }
             out.push('}');

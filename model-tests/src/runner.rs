@@ -20,7 +20,13 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 }
 
 /// Runs `check` and captures the first failing execution.
-fn capture(checker: Checker, scenario: &Scenario, fault: Option<Fault>, replay: String, check: impl FnOnce()) -> Run {
+fn capture(
+    checker: Checker,
+    scenario: &Scenario,
+    fault: Option<Fault>,
+    replay: String,
+    check: impl FnOnce(),
+) -> Run {
     trace::reset_executions();
     let started = Instant::now();
     let outcome = panic::catch_unwind(AssertUnwindSafe(check));
@@ -48,7 +54,11 @@ pub fn out_dir() -> std::path::PathBuf {
     let dir = std::env::var_os("AUTHSTATE_VERIFY_OUT").map_or_else(
         || {
             let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-            manifest.parent().unwrap_or(manifest).join("target").join("verify")
+            manifest
+                .parent()
+                .unwrap_or(manifest)
+                .join("target")
+                .join("verify")
         },
         std::path::PathBuf::from,
     );
@@ -58,7 +68,11 @@ pub fn out_dir() -> std::path::PathBuf {
 
 fn test_name(scenario: &Scenario, fault: Option<Fault>) -> String {
     let id = scenario.id.to_ascii_lowercase();
-    if fault.is_some() { format!("negative_{id}") } else { format!("{id}_holds") }
+    if fault.is_some() {
+        format!("negative_{id}")
+    } else {
+        format!("{id}_holds")
+    }
 }
 
 /// Explores `scenario` exhaustively with loom (bounded by
@@ -95,7 +109,13 @@ pub enum Schedule {
 /// Runs `scenario` for `iterations` shuttle executions with `schedule`.
 /// A failing schedule is written under [`out_dir`].
 #[cfg(feature = "shuttle")]
-pub fn shuttle(scenario: &Scenario, fault: Option<Fault>, schedule: Schedule, iterations: usize, seed: u64) -> Run {
+pub fn shuttle(
+    scenario: &Scenario,
+    fault: Option<Fault>,
+    schedule: Schedule,
+    iterations: usize,
+    seed: u64,
+) -> Run {
     use shuttle::scheduler::{PctScheduler, RandomScheduler};
     let checker = match schedule {
         Schedule::Pct => Checker::ShuttlePct,
@@ -114,7 +134,11 @@ pub fn shuttle(scenario: &Scenario, fault: Option<Fault>, schedule: Schedule, it
     let replay = format!(
         "cargo run --release -p model-tests --features shuttle --bin replay -- {} {} {}",
         scenario.id,
-        if fault.is_some() { "--fault" } else { "--no-fault" },
+        if fault.is_some() {
+            "--fault"
+        } else {
+            "--no-fault"
+        },
         dir.join("schedule000.txt").display()
     );
     let scale = 3;
@@ -135,7 +159,11 @@ pub fn shuttle(scenario: &Scenario, fault: Option<Fault>, schedule: Schedule, it
 
 /// Replays a schedule written by a failing shuttle run.
 #[cfg(feature = "shuttle")]
-pub fn shuttle_replay(scenario: &Scenario, fault: Option<Fault>, path: &std::path::Path) -> Result<(), String> {
+pub fn shuttle_replay(
+    scenario: &Scenario,
+    fault: Option<Fault>,
+    path: &std::path::Path,
+) -> Result<(), String> {
     let body = scenario.run;
     let path = path.to_owned();
     let outcome = panic::catch_unwind(AssertUnwindSafe(move || {

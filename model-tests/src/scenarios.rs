@@ -38,14 +38,54 @@ pub struct Scenario {
 
 /// Every scenario, in invariant order.
 pub const ALL: [Scenario; 8] = [
-    Scenario { id: "I1", name: "visibility", fault: Fault::LaggingDenylist, run: i1_visibility },
-    Scenario { id: "I2", name: "revocation barrier", fault: Fault::UnregisteredGuard, run: i2_revocation_barrier },
-    Scenario { id: "I3", name: "downgrade barrier", fault: Fault::RoleFromToken, run: i3_downgrade_barrier },
-    Scenario { id: "I4", name: "versions", fault: Fault::VersionLoadThenStore, run: i4_versions },
-    Scenario { id: "I5", name: "sweep safety", fault: Fault::ClockBeforeLookup, run: i5_sweep_safety },
-    Scenario { id: "I6", name: "refresh one-time use", fault: Fault::RedeemCheckThenMark, run: i6_refresh_one_time_use },
-    Scenario { id: "I7", name: "progress", fault: Fault::BarrierWrongGeneration, run: i7_progress },
-    Scenario { id: "I8", name: "cutoffs", fault: Fault::CutoffReadModifyWrite, run: i8_cutoffs },
+    Scenario {
+        id: "I1",
+        name: "visibility",
+        fault: Fault::LaggingDenylist,
+        run: i1_visibility,
+    },
+    Scenario {
+        id: "I2",
+        name: "revocation barrier",
+        fault: Fault::UnregisteredGuard,
+        run: i2_revocation_barrier,
+    },
+    Scenario {
+        id: "I3",
+        name: "downgrade barrier",
+        fault: Fault::RoleFromToken,
+        run: i3_downgrade_barrier,
+    },
+    Scenario {
+        id: "I4",
+        name: "versions",
+        fault: Fault::VersionLoadThenStore,
+        run: i4_versions,
+    },
+    Scenario {
+        id: "I5",
+        name: "sweep safety",
+        fault: Fault::ClockBeforeLookup,
+        run: i5_sweep_safety,
+    },
+    Scenario {
+        id: "I6",
+        name: "refresh one-time use",
+        fault: Fault::RedeemCheckThenMark,
+        run: i6_refresh_one_time_use,
+    },
+    Scenario {
+        id: "I7",
+        name: "progress",
+        fault: Fault::BarrierWrongGeneration,
+        run: i7_progress,
+    },
+    Scenario {
+        id: "I8",
+        name: "cutoffs",
+        fault: Fault::CutoffReadModifyWrite,
+        run: i8_cutoffs,
+    },
 ];
 
 /// The scenario of invariant `id`.
@@ -105,18 +145,33 @@ pub fn i1_visibility(fault: Option<Fault>, scale: usize) {
             step("T2", "revoke_subject(bob) returned", version);
             let checked = state.check(&token("bob", "b", Some(0), Roles::EMPTY));
             step("T2", "check(bob, ver 0)", checked);
-            ensure!(checked.is_err(), "bob's ver-0 token admitted after revoke_subject returned");
+            ensure!(
+                checked.is_err(),
+                "bob's ver-0 token admitted after revoke_subject returned"
+            );
         })
     });
     // Acquire: pairs with the store above.
     let after = revoked.load(Ordering::Acquire);
     let checked = state.check(&token("alice", "a", Some(0), Roles::EMPTY));
-    step("T0", format!("check(a), revoke seen returned: {after}"), checked);
-    let guarded = state.guard(&token("alice", "a", Some(0), Roles::EMPTY), Roles::EMPTY).map(drop);
+    step(
+        "T0",
+        format!("check(a), revoke seen returned: {after}"),
+        checked,
+    );
+    let guarded = state
+        .guard(&token("alice", "a", Some(0), Roles::EMPTY), Roles::EMPTY)
+        .map(drop);
     step("T0", "guard(a)", guarded);
     if after {
-        ensure!(checked == Err(Rejection::Revoked), "check admitted a token revoked before it started");
-        ensure!(guarded == Err(Rejection::Revoked), "guard admitted a token revoked before it started");
+        ensure!(
+            checked == Err(Rejection::Revoked),
+            "check admitted a token revoked before it started"
+        );
+        ensure!(
+            guarded == Err(Rejection::Revoked),
+            "guard admitted a token revoked before it started"
+        );
     }
     rt::join(revoker);
     if let Some(t) = subject_revoker {
@@ -124,7 +179,10 @@ pub fn i1_visibility(fault: Option<Fault>, scale: usize) {
     }
     let checked = state.check(&token("alice", "a", Some(0), Roles::EMPTY));
     step("T0", "check(a) after join", checked);
-    ensure!(checked == Err(Rejection::Revoked), "check admitted a revoked token after the revocation returned");
+    ensure!(
+        checked == Err(Rejection::Revoked),
+        "check admitted a revoked token after the revocation returned"
+    );
 }
 
 /// I2: once a revocation's completion is observed, no guard under the
@@ -161,10 +219,18 @@ pub fn i2_revocation_barrier(fault: Option<Fault>, scale: usize) {
     rt::block_on(revocation);
     let still_live = live.load(Ordering::SeqCst);
     step("T0", "barrier passed; live actions", still_live);
-    ensure!(still_live == 0, "{still_live} guarded action(s) live after the revocation's barrier passed");
-    let late = state.guard(&token("alice", "a", Some(0), Roles::EMPTY), Roles::EMPTY).map(drop);
+    ensure!(
+        still_live == 0,
+        "{still_live} guarded action(s) live after the revocation's barrier passed"
+    );
+    let late = state
+        .guard(&token("alice", "a", Some(0), Roles::EMPTY), Roles::EMPTY)
+        .map(drop);
     step("T0", "guard(a) after the barrier", late);
-    ensure!(late == Err(Rejection::Revoked), "guard admitted after the barrier passed");
+    ensure!(
+        late == Err(Rejection::Revoked),
+        "guard admitted after the barrier passed"
+    );
     holders.into_iter().for_each(rt::join);
 }
 
@@ -196,11 +262,23 @@ pub fn i3_downgrade_barrier(fault: Option<Fault>, scale: usize) {
         .collect();
     state.set_role("alice", user()).wait();
     let still_live = live_admin.load(Ordering::SeqCst);
-    step("T0", "set_role(alice, user) barrier passed; live admin actions", still_live);
-    ensure!(still_live == 0, "{still_live} admin action(s) live after the downgrade's barrier passed");
-    let late = state.guard(&token("alice", "a", Some(0), admin()), admin()).map(drop);
+    step(
+        "T0",
+        "set_role(alice, user) barrier passed; live admin actions",
+        still_live,
+    );
+    ensure!(
+        still_live == 0,
+        "{still_live} admin action(s) live after the downgrade's barrier passed"
+    );
+    let late = state
+        .guard(&token("alice", "a", Some(0), admin()), admin())
+        .map(drop);
     step("T0", "guard(a, requires admin) after downgrade", late);
-    ensure!(late.is_err(), "admin guard admitted after the downgrade completed");
+    ensure!(
+        late.is_err(),
+        "admin guard admitted after the downgrade completed"
+    );
     holders.into_iter().for_each(rt::join);
 }
 
@@ -224,8 +302,14 @@ pub fn i4_versions(fault: Option<Fault>, scale: usize) {
     let current = state.current_version("bob");
     step("T0", "current_version(bob)", current);
     let expected: Vec<u32> = (1..=u32::try_from(k).unwrap_or(u32::MAX)).collect();
-    ensure!(versions == expected, "versions returned {versions:?}, expected {expected:?} (lost update)");
-    ensure!(current.0 as usize == k, "final version {current} after {k} revocations");
+    ensure!(
+        versions == expected,
+        "versions returned {versions:?}, expected {expected:?} (lost update)"
+    );
+    ensure!(
+        current.0 as usize == k,
+        "final version {current} after {k} revocations"
+    );
 }
 
 /// I5: a sweep running concurrently with checks never lets a revoked,
@@ -250,7 +334,10 @@ pub fn i5_sweep_safety(fault: Option<Fault>, scale: usize) {
     for round in 0..scale {
         let checked = state.check(&facts);
         step("T0", format!("check(a) #{round}"), checked);
-        ensure!(checked.is_err(), "revoked token admitted while the sweep removed its entry");
+        ensure!(
+            checked.is_err(),
+            "revoked token admitted while the sweep removed its entry"
+        );
     }
     rt::join(sweeper);
 }
@@ -273,16 +360,27 @@ pub fn i6_refresh_one_time_use(fault: Option<Fault>, scale: usize) {
                     expires_at: UnixTime::from_secs(T0 + 1_000),
                 };
                 let result = state.redeem(&presented, UnixTime::from_secs(T0 + 2_000));
-                step(&format!("T{i}"), "redeem(gen 0)", result.as_ref().map_err(RedeemError::reason));
+                step(
+                    &format!("T{i}"),
+                    "redeem(gen 0)",
+                    result.as_ref().map_err(RedeemError::reason),
+                );
                 result.map_err(|e| e.reason())
             })
         })
         .collect();
     let results: Vec<_> = redeemers.into_iter().map(rt::join).collect();
     let winners: Vec<_> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
-    ensure!(winners.len() <= 1, "{} concurrent redemptions of one refresh token succeeded", winners.len());
+    ensure!(
+        winners.len() <= 1,
+        "{} concurrent redemptions of one refresh token succeeded",
+        winners.len()
+    );
     let reused = results.iter().any(|r| *r == Err("refresh_reuse"));
-    ensure!(reused, "a second redemption of a redeemed token was not detected as reuse");
+    ensure!(
+        reused,
+        "a second redemption of a redeemed token was not detected as reuse"
+    );
     if let Some(winner) = winners.first() {
         let successor = RefreshFacts {
             subject: "alice",
@@ -291,8 +389,15 @@ pub fn i6_refresh_one_time_use(fault: Option<Fault>, scale: usize) {
             expires_at: UnixTime::from_secs(T0 + 2_000),
         };
         let later = state.redeem(&successor, UnixTime::from_secs(T0 + 3_000));
-        step("T0", "redeem(winner's successor)", later.as_ref().map_err(RedeemError::reason));
-        ensure!(later.is_err(), "the winner's successor was redeemable after reuse was detected");
+        step(
+            "T0",
+            "redeem(winner's successor)",
+            later.as_ref().map_err(RedeemError::reason),
+        );
+        ensure!(
+            later.is_err(),
+            "the winner's successor was redeemable after reuse was detected"
+        );
     }
     let access = TokenFacts {
         family: Some(family),
@@ -300,7 +405,10 @@ pub fn i6_refresh_one_time_use(fault: Option<Fault>, scale: usize) {
     };
     let checked = state.check(&access);
     step("T0", "check(access token of the family)", checked);
-    ensure!(checked == Err(Rejection::FamilyRevoked), "access token of a reused family admitted");
+    ensure!(
+        checked == Err(Rejection::FamilyRevoked),
+        "access token of a reused family admitted"
+    );
 }
 
 /// I7: no deadlock; a revocation completes once the guards that existed at
@@ -310,13 +418,15 @@ pub fn i7_progress(fault: Option<Fault>, scale: usize) {
     let done = Arc::new(Event::new());
     let old_holder = {
         let state = state.clone();
-        rt::spawn(move || match state.guard(&token("alice", "a", Some(0), Roles::EMPTY), Roles::EMPTY) {
-            Ok(guard) => {
-                step("T1", "guard(ver 0) admitted", ());
-                drop(guard);
-                step("T1", "guard(ver 0) dropped", ());
+        rt::spawn(move || {
+            match state.guard(&token("alice", "a", Some(0), Roles::EMPTY), Roles::EMPTY) {
+                Ok(guard) => {
+                    step("T1", "guard(ver 0) admitted", ());
+                    drop(guard);
+                    step("T1", "guard(ver 0) dropped", ());
+                }
+                Err(e) => step("T1", "guard(ver 0)", Err::<(), _>(e)),
             }
-            Err(e) => step("T1", "guard(ver 0)", Err::<(), _>(e)),
         })
     };
     // New authority: tokens of the version the revocation creates. Each
@@ -328,7 +438,11 @@ pub fn i7_progress(fault: Option<Fault>, scale: usize) {
                 let name = format!("T{i}");
                 match state.guard(&token("alice", "n", Some(1), Roles::EMPTY), Roles::EMPTY) {
                     Ok(guard) => {
-                        step(&name, "guard(ver 1) admitted; holding until the revocation completes", ());
+                        step(
+                            &name,
+                            "guard(ver 1) admitted; holding until the revocation completes",
+                            (),
+                        );
                         done.wait();
                         drop(guard);
                     }
@@ -339,7 +453,11 @@ pub fn i7_progress(fault: Option<Fault>, scale: usize) {
         .collect();
     match state.revoke_subject("alice") {
         Ok(revocation) => {
-            step("T0", "revoke_subject(alice) returned; waiting for its barrier", revocation.value());
+            step(
+                "T0",
+                "revoke_subject(alice) returned; waiting for its barrier",
+                revocation.value(),
+            );
             revocation.wait();
             step("T0", "barrier passed", ());
         }
@@ -388,7 +506,10 @@ pub fn i8_cutoffs(fault: Option<Fault>, scale: usize) {
     };
     let checked = state.check(&issued_between);
     step("T0", "check(iat T0+15)", checked);
-    ensure!(checked == Err(Rejection::IssuedBeforeCutoff), "global cutoff lowered below T0+20");
+    ensure!(
+        checked == Err(Rejection::IssuedBeforeCutoff),
+        "global cutoff lowered below T0+20"
+    );
     if let Some(t) = subject_side {
         rt::join(t);
         let carol = TokenFacts {
@@ -398,6 +519,9 @@ pub fn i8_cutoffs(fault: Option<Fault>, scale: usize) {
         };
         let checked = state.check(&carol);
         step("T0", "check(carol, no ver, iat T0+28)", checked);
-        ensure!(checked == Err(Rejection::IssuedBeforeCutoff), "subject cutoff lowered below T0+30");
+        ensure!(
+            checked == Err(Rejection::IssuedBeforeCutoff),
+            "subject cutoff lowered below T0+30"
+        );
     }
 }

@@ -21,7 +21,10 @@ fn explain(run: &Run) -> String {
             f.trace.join("\n  "),
             f.replay
         ),
-        None => format!("{} ({}): no failing execution in {} executions", run.id, run.name, run.executions),
+        None => format!(
+            "{} ({}): no failing execution in {} executions",
+            run.id, run.name, run.executions
+        ),
     }
 }
 

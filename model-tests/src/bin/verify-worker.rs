@@ -17,7 +17,11 @@ fn main() {
             run.checker.name(),
             run.executions,
             run.seconds,
-            if run.as_expected() { "ok" } else { "UNEXPECTED" }
+            if run.as_expected() {
+                "ok"
+            } else {
+                "UNEXPECTED"
+            }
         );
         println!("{}", run.to_json());
     };
@@ -31,11 +35,23 @@ fn main() {
         #[cfg(feature = "shuttle")]
         {
             use model_tests::runner::{Schedule, shuttle};
-            use model_tests::{SHUTTLE_CATCH_BUDGET, SHUTTLE_ITERATIONS, SHUTTLE_ITERATIONS_QUICK, SHUTTLE_SEED};
-            let iterations = if quick { SHUTTLE_ITERATIONS_QUICK } else { SHUTTLE_ITERATIONS };
+            use model_tests::{
+                SHUTTLE_CATCH_BUDGET, SHUTTLE_ITERATIONS, SHUTTLE_ITERATIONS_QUICK, SHUTTLE_SEED,
+            };
+            let iterations = if quick {
+                SHUTTLE_ITERATIONS_QUICK
+            } else {
+                SHUTTLE_ITERATIONS
+            };
             for schedule in [Schedule::Pct, Schedule::Random] {
                 emit(shuttle(&scenario, None, schedule, iterations, SHUTTLE_SEED));
-                emit(shuttle(&scenario, Some(scenario.fault), schedule, SHUTTLE_CATCH_BUDGET, SHUTTLE_SEED));
+                emit(shuttle(
+                    &scenario,
+                    Some(scenario.fault),
+                    schedule,
+                    SHUTTLE_CATCH_BUDGET,
+                    SHUTTLE_SEED,
+                ));
             }
         }
     }
@@ -43,6 +59,8 @@ fn main() {
 
 #[cfg(not(any(feature = "loom", feature = "shuttle")))]
 fn main() {
-    eprintln!("verify-worker must be built with --features loom or --features shuttle; run `cargo verify` instead");
+    eprintln!(
+        "verify-worker must be built with --features loom or --features shuttle; run `cargo verify` instead"
+    );
     std::process::exit(2);
 }

@@ -19,7 +19,10 @@ struct Options {
 }
 
 fn options() -> Result<Options, String> {
-    let mut options = Options { quick: false, json: None };
+    let mut options = Options {
+        quick: false,
+        json: None,
+    };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -39,7 +42,17 @@ fn run_worker(feature: &str, quick: bool) -> Result<Vec<Value>, String> {
     eprintln!("== {feature}: building and running the models");
     let mut command = Command::new(cargo);
     command.args([
-        "run", "--release", "--locked", "--quiet", "-p", "model-tests", "--features", feature, "--bin", "verify-worker", "--",
+        "run",
+        "--release",
+        "--locked",
+        "--quiet",
+        "-p",
+        "model-tests",
+        "--features",
+        feature,
+        "--bin",
+        "verify-worker",
+        "--",
     ]);
     if quick {
         command.arg("--quick");
@@ -82,13 +95,20 @@ fn main() {
             }
         }
     }
-    let (negatives, invariants): (Vec<Value>, Vec<Value>) = runs.into_iter().partition(|r| r.get("fault").is_some());
+    let (negatives, invariants): (Vec<Value>, Vec<Value>) =
+        runs.into_iter().partition(|r| r.get("fault").is_some());
 
     println!();
-    println!("authstate verification report{}", if options.quick { " (quick)" } else { "" });
+    println!(
+        "authstate verification report{}",
+        if options.quick { " (quick)" } else { "" }
+    );
     println!();
     println!("Invariants");
-    println!("  {:<3} {:<15} {:>11} {:>9}  verdict", "id", "checker", "executions", "seconds");
+    println!(
+        "  {:<3} {:<15} {:>11} {:>9}  verdict",
+        "id", "checker", "executions", "seconds"
+    );
     let mut problems = 0;
     for run in &invariants {
         let verdict = text(run, "verdict");
@@ -106,7 +126,10 @@ fn main() {
     }
     println!();
     println!("Negative controls (each fault must be caught by loom and by shuttle-pct)");
-    println!("  {:<3} {:<15} {:<7} {:>9}  fault", "id", "checker", "caught", "after");
+    println!(
+        "  {:<3} {:<15} {:<7} {:>9}  fault",
+        "id", "checker", "caught", "after"
+    );
     for run in &negatives {
         let caught = run["caught"].as_bool().unwrap_or(false);
         let required = matches!(text(run, "checker"), "loom" | "shuttle-pct");
@@ -117,16 +140,34 @@ fn main() {
             "  {:<3} {:<15} {:<7} {:>9}  {}",
             text(run, "id"),
             text(run, "checker"),
-            if caught { "yes" } else if required { "NO" } else { "no" },
-            if caught { run["executions_to_catch"].to_string() } else { format!("{}+", run["executions"]) },
+            if caught {
+                "yes"
+            } else if required {
+                "NO"
+            } else {
+                "no"
+            },
+            if caught {
+                run["executions_to_catch"].to_string()
+            } else {
+                format!("{}+", run["executions"])
+            },
             text(run, "fault")
         );
     }
     println!();
     println!("Counterexamples (one line per step: thread, operation -> observed)");
-    for run in negatives.iter().filter(|r| r["caught"].as_bool() == Some(true)) {
+    for run in negatives
+        .iter()
+        .filter(|r| r["caught"].as_bool() == Some(true))
+    {
         println!();
-        println!("  {} · {} · {}", text(run, "id"), text(run, "checker"), text(run, "fault"));
+        println!(
+            "  {} · {} · {}",
+            text(run, "id"),
+            text(run, "checker"),
+            text(run, "fault")
+        );
         for line in text(run, "trace").lines() {
             println!("      {line}");
         }
@@ -139,8 +180,14 @@ fn main() {
         }
     }
     println!();
-    let holds = invariants.iter().filter(|r| text(r, "verdict") == "holds").count();
-    let caught = negatives.iter().filter(|r| r["caught"].as_bool() == Some(true)).count();
+    let holds = invariants
+        .iter()
+        .filter(|r| text(r, "verdict") == "holds")
+        .count();
+    let caught = negatives
+        .iter()
+        .filter(|r| r["caught"].as_bool() == Some(true))
+        .count();
     println!(
         "Summary: {holds}/{} invariant runs hold; {caught}/{} negative-control runs caught; {:.0}s in all",
         invariants.len(),
@@ -148,7 +195,8 @@ fn main() {
         started.elapsed().as_secs_f64()
     );
     if let Some(path) = options.json {
-        let report = serde_json::json!({ "invariants": invariants, "negative_controls": negatives });
+        let report =
+            serde_json::json!({ "invariants": invariants, "negative_controls": negatives });
         let written = serde_json::to_string_pretty(&report)
             .map_err(|e| e.to_string())
             .and_then(|s| std::fs::write(&path, s).map_err(|e| e.to_string()));
