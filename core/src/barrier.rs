@@ -36,7 +36,7 @@ use crate::facts::{FamilyId, Roles};
 use crate::state::Inner;
 use crate::sync::{self, Arc, Condvar, Mutex};
 use std::fmt;
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
@@ -256,7 +256,8 @@ impl Scope {
 /// before the change has been dropped (I2, I3); guards admitted later never
 /// delay it (I7). Observe it by blocking ([`Revocation::wait`],
 /// [`Revocation::wait_timeout`]), by polling ([`Revocation::is_passed`]), or
-/// by `.await`ing the handle, which works on any executor.
+/// by `.await`ing the handle (through [`IntoFuture`]), which works on any
+/// executor.
 ///
 /// ```
 /// # authstate::sync::doc_example(|| {
@@ -377,11 +378,28 @@ impl<T: Copy> Revocation<T> {
     }
 }
 
-impl<T: Copy + Unpin> Future for Revocation<T> {
+/// The future of a [`Revocation`]'s barrier, from `.await` or
+/// [`IntoFuture::into_future`]: ready with the revocation's value once the
+/// barrier has passed. It needs no particular runtime: guards wake it when
+/// they are dropped.
+#[must_use = "futures do nothing unless polled"]
+#[derive(Debug)]
+pub struct Completion<T: Copy = ()>(Revocation<T>);
+
+impl<T: Copy + Unpin> IntoFuture for Revocation<T> {
+    type Output = T;
+    type IntoFuture = Completion<T>;
+
+    fn into_future(self) -> Completion<T> {
+        Completion(self)
+    }
+}
+
+impl<T: Copy + Unpin> Future for Completion<T> {
     type Output = T;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
-        let this = &mut *self;
+        let this = &mut self.0;
         while this.passed < this.scope.len() {
             let (shard, bound) = this.scope.get(this.passed);
             let mut table = this.inner.guards(shard).table.lock();

@@ -61,7 +61,7 @@ mod state;
 pub mod sync;
 pub mod transitions;
 
-pub use barrier::{Guard, Revocation};
+pub use barrier::{Completion, Guard, Revocation};
 pub use clock::{Clock, ManualClock, SystemClock, UnixTime};
 pub use denylist::SWEEP_CHUNK;
 pub use digest::SubjectKey;

@@ -216,7 +216,7 @@ pub fn i2_revocation_barrier(fault: Option<Fault>, scale: usize) {
         .collect();
     let revocation = state.revoke_token("a", UnixTime::from_secs(T0 + 100));
     step("T0", "revoke_token(a) returned", ());
-    rt::block_on(revocation);
+    rt::block_on(std::future::IntoFuture::into_future(revocation));
     let still_live = live.load(Ordering::SeqCst);
     step("T0", "barrier passed; live actions", still_live);
     ensure!(
@@ -376,7 +376,7 @@ pub fn i6_refresh_one_time_use(fault: Option<Fault>, scale: usize) {
         "{} concurrent redemptions of one refresh token succeeded",
         winners.len()
     );
-    let reused = results.iter().any(|r| *r == Err("refresh_reuse"));
+    let reused = results.contains(&Err("refresh_reuse"));
     ensure!(
         reused,
         "a second redemption of a redeemed token was not detected as reuse"
