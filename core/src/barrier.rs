@@ -400,13 +400,17 @@ impl<T: Copy + Unpin> Future for Completion<T> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
         let this = &mut self.0;
+        // Cloned (and, if unused, dropped) outside the table's mutex: a
+        // waker's clone and drop are the executor's code.
+        let mut waker = Some(cx.waker().clone());
         while this.passed < this.scope.len() {
             let (shard, bound) = this.scope.get(this.passed);
             let mut table = this.inner.guards(shard).table.lock();
             if table.pending(this.bound(&table, bound), this.matcher) > 0 {
                 if !table.wakers.iter().any(|w| w.will_wake(cx.waker())) {
-                    table.wakers.push(cx.waker().clone());
+                    table.wakers.extend(waker.take());
                 }
+                drop(table);
                 return Poll::Pending;
             }
             drop(table);

@@ -123,7 +123,12 @@ impl ManualClock {
     pub fn advance_secs(&self, secs: i64) {
         // Relaxed: readers order this against state changes through the
         // state's own locks; monotonicity needs only the RMW's atomicity.
-        self.now.fetch_add(secs.max(0), Ordering::Relaxed);
+        // Saturating: a wrapping `fetch_add` would move the clock back.
+        let _ = self
+            .now
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |now| {
+                Some(now.saturating_add(secs.max(0)))
+            });
     }
 
     /// Moves the clock to `t` if that is later than now.

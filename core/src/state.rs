@@ -380,16 +380,26 @@ impl AuthState {
         let early = inner
             .fault(Fault::ClockBeforeLookup)
             .then(|| inner.clock.now());
-        let denylisted = facts.jti.is_some_and(|jti| {
+        // Held until the decision, as in `guard`: the decision then sees the
+        // denylist and the subject at one instant (no revocation of the
+        // token can land between the two lookups). Lock order: denylist
+        // shard, then subject shard.
+        let deny = facts.jti.map(|jti| {
             let digest = inner.digest.jti(jti);
-            inner.denylist.shard(digest).read().contains(digest)
+            (digest, inner.denylist.shard(digest).read())
         });
+        let denylisted = deny
+            .as_ref()
+            .is_some_and(|(digest, shard)| shard.contains(*digest));
         // I5: the clock is read after the denylist lookup. An entry the sweep
         // removed was expired at the sweep's reading, which is no later than
         // this one, so the token is seen expired here.
         let now = early.unwrap_or_else(|| inner.clock.now());
         let table = inner.subjects[inner.shard_of(key)].0.records.read();
-        inner.decide(facts, key, &table, denylisted, now)
+        let decision = inner.decide(facts, key, &table, denylisted, now);
+        drop(table);
+        drop(deny);
+        decision
     }
 
     /// Admits one sensitive action: [`AuthState::check`], plus every role of
@@ -491,6 +501,15 @@ impl AuthState {
         } else {
             let mut table = records.write();
             let version = table.record_mut(key).revoke(now)?;
+            // Log out everywhere includes the refresh tokens: otherwise a
+            // refresh token minted before now redeems into a fresh access
+            // token with the new version. Same write lock, so I1 holds; the
+            // barrier's subject matcher already covers the families' guards.
+            for (_, owner, family) in table.families.iter_mut() {
+                if *owner == key {
+                    family.revoke();
+                }
+            }
             (version, inner.guards(shard).table.lock().bound())
         };
         Ok(Revocation::new(
@@ -681,6 +700,7 @@ impl AuthState {
                 found.ok_or(RedeemError::UnknownFamily)?
             };
             let mut decided = snapshot;
+            decided.apply_cutoff(inner.global_cutoff());
             let step = decided.redeem(
                 facts.generation,
                 facts.expires_at,
@@ -701,6 +721,8 @@ impl AuthState {
             let record = table
                 .family_mut(key, facts.family)
                 .ok_or(RedeemError::UnknownFamily)?;
+            // Log out everything (`revoke_all`) ends the logins it predates.
+            record.apply_cutoff(inner.global_cutoff());
             record.redeem(
                 facts.generation,
                 facts.expires_at,
@@ -772,8 +794,14 @@ impl AuthState {
     pub fn sweep(&self, budget: usize) -> SweepReport {
         let inner = &self.inner;
         #[cfg(feature = "faults")]
-        for (digest, exp) in std::mem::take(&mut *inner.lagging.lock()) {
-            inner.denylist.shard(digest).write().insert(digest, exp);
+        {
+            // Taken out in its own statement: a `for` head's temporaries live
+            // for the whole loop, and `revoke_token` takes this mutex while
+            // holding a denylist shard's write lock.
+            let lagging = std::mem::take(&mut *inner.lagging.lock());
+            for (digest, exp) in lagging {
+                inner.denylist.shard(digest).write().insert(digest, exp);
+            }
         }
         let now = inner.clock.now();
         let shards = inner.denylist.shard_count();

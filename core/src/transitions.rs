@@ -75,7 +75,13 @@ impl SubjectRecord {
     /// The subject's not-before cutoff for tokens without `ver`, if one was
     /// ever set.
     pub fn cutoff(&self) -> Option<UnixTime> {
-        (self.cutoff != 0).then(|| UnixTime::from_secs(i64::from(self.cutoff)))
+        match self.cutoff {
+            0 => None,
+            // Saturated: the cutoff asked for was at or beyond `u32::MAX`
+            // seconds and is not known exactly, so every `iat` is refused.
+            u32::MAX => Some(UnixTime::from_secs(i64::MAX)),
+            secs => Some(UnixTime::from_secs(i64::from(secs))),
+        }
     }
 
     /// Log out everywhere (I4): the version moves to the next value, which is
@@ -113,14 +119,18 @@ impl SubjectRecord {
     }
 }
 
+/// The stored form of a cutoff: 0 means "none", so a cutoff at or before the
+/// epoch is stored as 1, and one beyond `u32::MAX` as `u32::MAX` ("refuse
+/// every `iat`"). Both refuse more than asked, never less.
 fn saturate_u32(t: UnixTime) -> u32 {
-    u32::try_from(t.as_secs().max(0)).unwrap_or(u32::MAX)
+    u32::try_from(t.as_secs().max(1)).unwrap_or(u32::MAX)
 }
 
 /// One refresh-token family: the generation that may be redeemed next, and
 /// whether the family is revoked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FamilyRecord {
+    issued_at: UnixTime,
     generation: u32,
     revoked: bool,
     expires_at: UnixTime,
@@ -150,11 +160,27 @@ impl FamilyRecord {
     /// A new family whose first token (generation 0) expires at `expires_at`.
     pub fn new(expires_at: UnixTime, now: UnixTime) -> Self {
         Self {
+            issued_at: now,
             generation: 0,
             revoked: false,
             expires_at,
             rotated_at: now,
         }
+    }
+
+    /// When the family (the login) began.
+    pub fn issued_at(&self) -> UnixTime {
+        self.issued_at
+    }
+
+    /// Revokes the family if it began at or before the not-before `cutoff`
+    /// (`revoke_all`): a refresh token must not outlive the access tokens of
+    /// its login. Returns whether the family is now revoked.
+    pub fn apply_cutoff(&mut self, cutoff: Option<UnixTime>) -> bool {
+        if cutoff.is_some_and(|c| is_before_cutoff(self.issued_at, c)) {
+            self.revoked = true;
+        }
+        self.revoked
     }
 
     /// The generation that may be redeemed next.
@@ -210,6 +236,8 @@ impl FamilyRecord {
         let within_overlap =
             overlap.is_some_and(|window| now < self.rotated_at.saturating_add_secs(window));
         if presented.checked_add(1) == Some(self.generation) && within_overlap {
+            // The current generation is issued again, with its own `exp`.
+            self.expires_at = self.expires_at.max(successor_expires_at);
             return RedeemStep::Replayed(self.generation);
         }
         self.revoked = true;
