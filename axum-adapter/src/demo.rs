@@ -153,13 +153,12 @@ impl Demo {
         format!("{:016x}{n:08x}", hasher.hash_one(n))
     }
 
-    fn sign(&self, typ: &str, claims: &serde_json::Value) -> Result<String, Response> {
+    fn sign(&self, typ: &str, claims: &serde_json::Value) -> Option<String> {
         let mut header = Header::new(Algorithm::HS256);
         header.typ = Some(typ.to_owned());
-        jsonwebtoken::encode(&header, claims, &self.key).map_err(|e| {
-            tracing::error!(error = %e, "signing failed");
-            problem(StatusCode::INTERNAL_SERVER_ERROR, "signing failed", None)
-        })
+        jsonwebtoken::encode(&header, claims, &self.key)
+            .inspect_err(|e| tracing::error!(error = %e, "signing failed"))
+            .ok()
     }
 
     /// Mints an access + refresh pair for `sub` in `family` at `generation`.
@@ -170,7 +169,7 @@ impl Demo {
         family: FamilyId,
         generation: u32,
         refresh_exp: UnixTime,
-    ) -> Result<Response, Response> {
+    ) -> Response {
         let now = self.state().now();
         let exp = now.saturating_add_secs(ACCESS_TTL);
         self.state().extend_family(sub, family, exp);
@@ -182,7 +181,7 @@ impl Demo {
                 "iat": now.as_secs(), "exp": exp.as_secs(), "ver": version.0,
                 "role": role, "fam": family.0,
             }),
-        )?;
+        );
         let refresh = self.sign(
             REFRESH_TYP,
             &json!({
@@ -190,14 +189,17 @@ impl Demo {
                 "iat": now.as_secs(), "exp": refresh_exp.as_secs(), "ver": version.0,
                 "fam": family.0, "gen": generation,
             }),
-        )?;
-        Ok(Json(json!({
+        );
+        let (Some(access), Some(refresh)) = (access, refresh) else {
+            return problem(StatusCode::INTERNAL_SERVER_ERROR, "signing failed", None);
+        };
+        Json(json!({
             "access_token": access,
             "refresh_token": refresh,
             "token_type": "Bearer",
             "expires_in": ACCESS_TTL,
         }))
-        .into_response())
+        .into_response()
     }
 }
 
@@ -287,8 +289,8 @@ pub fn app(config: &DemoConfig) -> Result<Router, DemoError> {
         .roles(role_map())
         .realm(ISSUER)
         .build()?;
-    let key = EncodingKey::from_secret(&config.secret)
-        .map_err(|e| DemoError::Signing(e.to_string()))?;
+    let key =
+        EncodingKey::from_secret(&config.secret).map_err(|e| DemoError::Signing(e.to_string()))?;
     let demo = Demo {
         auth,
         refresh: validator(&config.secret, REFRESH_TYP)?,
@@ -374,7 +376,11 @@ async fn login(State(demo): State<Demo>, Body(body): Body<LoginBody>) -> Respons
     let known = USERS.iter().any(|(u, _)| *u == body.username);
     if !known || body.password != "demo" {
         tracing::info!(reason = "bad_credentials", "login refused");
-        return problem(StatusCode::UNAUTHORIZED, "invalid username or password", None);
+        return problem(
+            StatusCode::UNAUTHORIZED,
+            "invalid username or password",
+            None,
+        );
     }
     let sub = body.username.as_str();
     let refresh_exp = demo.state().now().saturating_add_secs(REFRESH_TTL);
@@ -382,7 +388,6 @@ async fn login(State(demo): State<Demo>, Body(body): Body<LoginBody>) -> Respons
     let version = demo.state().current_version(sub);
     tracing::info!(sub, family = grant.family.0, "login");
     demo.pair(sub, version, grant.family, grant.generation, refresh_exp)
-        .unwrap_or_else(|r| r)
 }
 
 #[derive(Deserialize)]
@@ -426,13 +431,16 @@ async fn refresh(State(demo): State<Demo>, Body(body): Body<RefreshBody>) -> Res
     };
     let refresh_exp = state.now().saturating_add_secs(REFRESH_TTL);
     match state.redeem(&facts, refresh_exp) {
-        Ok(grant) => demo
-            .pair(sub, version, grant.family, grant.generation, refresh_exp)
-            .unwrap_or_else(|r| r),
+        Ok(grant) => demo.pair(sub, version, grant.family, grant.generation, refresh_exp),
         Err(RedeemError::Reused(revocation)) => {
             revocation.await;
             demo.record("refresh_reuse", sub, token.claims.jti.as_deref(), None);
-            tracing::warn!(sub, family, reason = "refresh_reuse", "refresh family revoked");
+            tracing::warn!(
+                sub,
+                family,
+                reason = "refresh_reuse",
+                "refresh family revoked"
+            );
             refused("refresh token reused; family revoked")
         }
         Err(e) => {
@@ -527,24 +535,15 @@ struct ActionBody {
     note: String,
 }
 
-fn hold_ms(query: Option<&str>) -> Result<u64, Response> {
-    let bad = || {
-        problem(
-            StatusCode::BAD_REQUEST,
-            "hold_ms must be an integer between 0 and 2000",
-            None,
-        )
-    };
+/// `hold_ms` from the query string (default 0); `None` if invalid.
+fn hold_ms(query: Option<&str>) -> Option<u64> {
     let mut hold = 0;
     for pair in query.unwrap_or("").split('&') {
         if let Some(value) = pair.strip_prefix("hold_ms=") {
-            hold = value.parse::<u64>().map_err(|_| bad())?;
+            hold = value.parse::<u64>().ok()?;
         }
     }
-    if hold > MAX_HOLD_MS {
-        return Err(bad());
-    }
-    Ok(hold)
+    (hold <= MAX_HOLD_MS).then_some(hold)
 }
 
 async fn action(
@@ -553,9 +552,12 @@ async fn action(
     guarded: Guarded<NoCustomClaims, Admin>,
     Body(_body): Body<ActionBody>,
 ) -> Response {
-    let hold = match hold_ms(query.as_deref()) {
-        Ok(h) => h,
-        Err(r) => return r,
+    let Some(hold) = hold_ms(query.as_deref()) else {
+        return problem(
+            StatusCode::BAD_REQUEST,
+            "hold_ms must be an integer between 0 and 2000",
+            None,
+        );
     };
     tokio::time::sleep(Duration::from_millis(hold)).await;
     // Recorded while the guard is held: a revocation of this authority
@@ -572,10 +574,6 @@ async fn action(
 }
 
 async fn audit(State(demo): State<Demo>, _admin: Guarded<NoCustomClaims, Admin>) -> Response {
-    let events = demo
-        .audit
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone();
+    let events = demo.audit.lock().unwrap_or_else(|e| e.into_inner()).clone();
     Json(json!({"events": events})).into_response()
 }

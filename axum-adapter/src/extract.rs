@@ -341,7 +341,9 @@ fn bearer(headers: &HeaderMap) -> Result<Option<&str>, AuthFailure> {
     }
     let token = rest.trim_start_matches(' ');
     if token.is_empty() {
-        return Err(AuthFailure::InvalidRequest("Bearer credentials are missing"));
+        return Err(AuthFailure::InvalidRequest(
+            "Bearer credentials are missing",
+        ));
     }
     if token.contains([' ', '\t', ',']) {
         return Err(AuthFailure::InvalidRequest(
@@ -440,7 +442,11 @@ impl AuthFailure {
                 tracing::info!(reason = "invalid_token", category = e.category(), detail = %e, "auth rejected");
             }
             AuthFailure::Rejected { subject, rejection } => {
-                tracing::info!(sub = subject.as_deref(), reason = rejection.reason(), "auth rejected");
+                tracing::info!(
+                    sub = subject.as_deref(),
+                    reason = rejection.reason(),
+                    "auth rejected"
+                );
             }
             AuthFailure::Misconfigured(what) => {
                 tracing::error!(detail = what, "auth misconfigured");
@@ -512,7 +518,11 @@ impl AuthRejection {
     /// `WWW-Authenticate` challenge and an RFC 9457 problem body.
     pub fn default_response(&self) -> Response {
         let status = self.failure.status();
-        let mut response = problem(status, self.failure.description(), self.failure.error_code());
+        let mut response = problem(
+            status,
+            self.failure.description(),
+            self.failure.error_code(),
+        );
         if let Some(challenge) = self.www_authenticate() {
             response
                 .headers_mut()
