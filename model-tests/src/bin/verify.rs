@@ -7,7 +7,7 @@
 //! whether it was caught, after how many executions, the counterexample's
 //! interleaving and the command that replays it.
 //!
-//! `cargo verify [-- --quick] [-- --json PATH]`
+//! `cargo verify [--quick] [--json PATH]` (also accepted after `--`)
 
 use serde_json::Value;
 use std::process::{Command, Stdio};
@@ -26,6 +26,8 @@ fn options() -> Result<Options, String> {
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
+            // `cargo verify -- --quick` reaches here with the separator.
+            "--" => {}
             "--quick" => options.quick = true,
             "--json" => options.json = Some(args.next().ok_or("--json needs a path")?),
             "--help" | "-h" => {
@@ -119,7 +121,7 @@ fn main() {
             "  {:<3} {:<15} {:>11} {:>9.2}  {}",
             text(run, "id"),
             text(run, "checker"),
-            run["executions"],
+            run["executions"].as_u64().unwrap_or(0),
             run["seconds"].as_f64().unwrap_or(0.0),
             verdict
         );
