@@ -65,6 +65,26 @@ impl Run {
         self.fault.is_some() == self.failure.is_some()
     }
 
+    /// A readable account: the failing execution's interleaving and replay
+    /// command, or how many executions found nothing.
+    pub fn explain(&self) -> String {
+        match &self.failure {
+            Some(f) => format!(
+                "{} ({}) after {} executions: {}\n  {}\nreplay: {}",
+                self.id,
+                self.name,
+                f.executions_to_fail,
+                f.message,
+                f.trace.join("\n  "),
+                f.replay
+            ),
+            None => format!(
+                "{} ({}): no failing execution in {} executions",
+                self.id, self.name, self.executions
+            ),
+        }
+    }
+
     /// One JSON object, in the report's schema.
     pub fn to_json(&self) -> String {
         let mut out = String::new();

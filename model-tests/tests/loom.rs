@@ -6,27 +6,8 @@
 //! `LOOM_MAX_PREEMPTIONS=3 cargo test --release -p model-tests --features loom --test loom -- i2_holds --exact`.
 #![cfg(feature = "loom")]
 
-use model_tests::report::Run;
 use model_tests::runner;
 use model_tests::scenarios;
-
-fn explain(run: &Run) -> String {
-    match &run.failure {
-        Some(f) => format!(
-            "{} ({}) after {} executions: {}\n  {}\nreplay: {}",
-            run.id,
-            run.name,
-            f.executions_to_fail,
-            f.message,
-            f.trace.join("\n  "),
-            f.replay
-        ),
-        None => format!(
-            "{} ({}): no failing execution in {} executions",
-            run.id, run.name, run.executions
-        ),
-    }
-}
 
 macro_rules! loom_models {
     ($($id:literal => $holds:ident, $negative:ident;)*) => {$(
@@ -34,14 +15,14 @@ macro_rules! loom_models {
         fn $holds() {
             let scenario = scenarios::by_id($id).expect("scenario exists");
             let run = runner::loom(&scenario, None);
-            assert!(run.failure.is_none(), "invariant violated: {}", explain(&run));
+            assert!(run.failure.is_none(), "invariant violated: {}", run.explain());
         }
 
         #[test]
         fn $negative() {
             let scenario = scenarios::by_id($id).expect("scenario exists");
             let run = runner::loom(&scenario, Some(scenario.fault));
-            assert!(run.failure.is_some(), "loom missed the fault '{}': {}", scenario.fault.describe(), explain(&run));
+            assert!(run.failure.is_some(), "loom missed the fault '{}': {}", scenario.fault.describe(), run.explain());
         }
     )*};
 }

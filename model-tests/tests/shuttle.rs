@@ -6,27 +6,8 @@
 //! Run: `cargo test --release -p model-tests --features shuttle --test shuttle`.
 #![cfg(feature = "shuttle")]
 
-use model_tests::report::Run;
 use model_tests::runner::{self, Schedule};
 use model_tests::{SHUTTLE_CATCH_BUDGET, SHUTTLE_ITERATIONS, SHUTTLE_SEED, scenarios};
-
-fn explain(run: &Run) -> String {
-    match &run.failure {
-        Some(f) => format!(
-            "{} ({}) after {} executions: {}\n  {}\nreplay: {}",
-            run.id,
-            run.name,
-            f.executions_to_fail,
-            f.message,
-            f.trace.join("\n  "),
-            f.replay
-        ),
-        None => format!(
-            "{} ({}): no failing execution in {} executions",
-            run.id, run.name, run.executions
-        ),
-    }
-}
 
 macro_rules! shuttle_models {
     ($($id:literal => $pct:ident, $random:ident, $negative:ident;)*) => {$(
@@ -34,7 +15,7 @@ macro_rules! shuttle_models {
         fn $pct() {
             let scenario = scenarios::by_id($id).expect("scenario exists");
             let run = runner::shuttle(&scenario, None, Schedule::Pct, SHUTTLE_ITERATIONS, SHUTTLE_SEED);
-            assert!(run.failure.is_none(), "invariant violated: {}", explain(&run));
+            assert!(run.failure.is_none(), "invariant violated: {}", run.explain());
             assert_eq!(run.executions, SHUTTLE_ITERATIONS);
         }
 
@@ -42,7 +23,7 @@ macro_rules! shuttle_models {
         fn $random() {
             let scenario = scenarios::by_id($id).expect("scenario exists");
             let run = runner::shuttle(&scenario, None, Schedule::Random, SHUTTLE_ITERATIONS, SHUTTLE_SEED);
-            assert!(run.failure.is_none(), "invariant violated: {}", explain(&run));
+            assert!(run.failure.is_none(), "invariant violated: {}", run.explain());
             assert_eq!(run.executions, SHUTTLE_ITERATIONS);
         }
 
