@@ -50,6 +50,9 @@ pub(crate) struct GuardEntry {
     pub(crate) jti: Option<u64>,
     pub(crate) family: Option<FamilyId>,
     pub(crate) issued_at: i64,
+    /// When the token's refresh family began, if it names one: `revoke_all`
+    /// ends the families it predates, and with them their guards.
+    pub(crate) family_issued_at: Option<i64>,
     pub(crate) has_version: bool,
     /// The roles the admission relied on: those required plus those claimed.
     pub(crate) authority: Roles,
@@ -68,7 +71,8 @@ pub(crate) enum Matcher {
     SubjectIssuedBefore(SubjectKey, i64),
     /// Guards of one refresh family.
     Family(FamilyId),
-    /// Guards of any token issued at or before the cutoff.
+    /// Guards of any token issued, or of any family begun, at or before the
+    /// cutoff.
     IssuedBefore(i64),
 }
 
@@ -84,7 +88,9 @@ impl Matcher {
                 guard.subject == subject && !guard.has_version && guard.issued_at <= cutoff
             }
             Matcher::Family(family) => guard.family == Some(family),
-            Matcher::IssuedBefore(cutoff) => guard.issued_at <= cutoff,
+            Matcher::IssuedBefore(cutoff) => {
+                guard.issued_at <= cutoff || guard.family_issued_at.is_some_and(|t| t <= cutoff)
+            }
         }
     }
 }

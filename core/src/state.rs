@@ -59,14 +59,43 @@ impl SubjectTable {
         &mut entry.into_mut().1
     }
 
-    fn family_view(&self, key: SubjectKey, family: Option<FamilyId>) -> FamilyView {
+    /// A family is live if it exists, belongs to `key`, is not revoked and
+    /// began after the global cutoff (`revoke_all` ends the logins it
+    /// predates at once, not only at their next redemption).
+    fn family_view(
+        &self,
+        key: SubjectKey,
+        family: Option<FamilyId>,
+        global_cutoff: Option<UnixTime>,
+    ) -> FamilyView {
         let Some(id) = family else {
             return FamilyView::NotClaimed;
         };
         match self.families.find(family_hash(id), |e| e.0 == id) {
-            Some((_, owner, record)) if *owner == key && !record.is_revoked() => FamilyView::Live,
+            Some((_, owner, record)) if *owner == key && record.is_live(global_cutoff) => {
+                FamilyView::Live
+            }
             _ => FamilyView::RevokedOrUnknown,
         }
+    }
+
+    /// Log out everywhere includes the refresh tokens: otherwise a refresh
+    /// token minted before the revocation redeems into a fresh access token
+    /// with the new version. Called under the same write lock as the version
+    /// bump, so I1 holds; the barrier's subject matcher already covers the
+    /// families' guards.
+    fn end_families_of(&mut self, key: SubjectKey) {
+        for (_, owner, family) in self.families.iter_mut() {
+            if *owner == key {
+                family.revoke();
+            }
+        }
+    }
+
+    fn family_issued_at(&self, id: FamilyId) -> Option<i64> {
+        self.families
+            .find(family_hash(id), |e| e.0 == id)
+            .map(|e| e.2.issued_at().as_secs())
     }
 
     fn family_mut(&mut self, key: SubjectKey, id: FamilyId) -> Option<&mut FamilyRecord> {
@@ -184,7 +213,7 @@ impl Inner {
             facts,
             denylisted,
             table.record(key),
-            table.family_view(key, facts.family),
+            table.family_view(key, facts.family, self.global_cutoff()),
             self.global_cutoff(),
             now,
             self.leeway,
@@ -440,6 +469,7 @@ impl AuthState {
             jti,
             family: facts.family,
             issued_at: facts.issued_at.as_secs(),
+            family_issued_at: facts.family.and_then(|id| table.family_issued_at(id)),
             has_version: facts.version.is_some(),
             authority: required.union(facts.roles),
         });
@@ -497,19 +527,12 @@ impl AuthState {
             let record = table.record_mut(key);
             record.set_version(next);
             record.raise_cutoff(now);
+            table.end_families_of(key);
             (next, inner.guards(shard).table.lock().bound())
         } else {
             let mut table = records.write();
             let version = table.record_mut(key).revoke(now)?;
-            // Log out everywhere includes the refresh tokens: otherwise a
-            // refresh token minted before now redeems into a fresh access
-            // token with the new version. Same write lock, so I1 holds; the
-            // barrier's subject matcher already covers the families' guards.
-            for (_, owner, family) in table.families.iter_mut() {
-                if *owner == key {
-                    family.revoke();
-                }
-            }
+            table.end_families_of(key);
             (version, inner.guards(shard).table.lock().bound())
         };
         Ok(Revocation::new(
@@ -749,23 +772,27 @@ impl AuthState {
     }
 
     /// Revokes a refresh family (logout): its refresh tokens can no longer be
-    /// redeemed and its access tokens are refused.
+    /// redeemed and its access tokens are refused. A family that does not
+    /// belong to `subject` is left alone, and the barrier passes at once.
     pub fn revoke_family(&self, subject: &str, family: FamilyId) -> Revocation {
         let inner = &self.inner;
         let key = inner.digest.subject(subject);
         let shard = inner.shard_of(key);
         let mut table = inner.subjects[shard].0.records.write();
-        if let Some(record) = table.family_mut(key, family) {
-            record.revoke();
-        }
-        let bound = inner.guards(shard).table.lock().bound();
+        // A family that is not this subject's revokes nothing, so its
+        // barrier has nothing to wait for.
+        let scope = match table.family_mut(key, family) {
+            Some(record) => {
+                record.revoke();
+                Scope::Shard {
+                    shard,
+                    bound: inner.guards(shard).table.lock().bound(),
+                }
+            }
+            None => Scope::Nothing,
+        };
         drop(table);
-        Revocation::new(
-            (),
-            Arc::clone(inner),
-            Matcher::Family(family),
-            Scope::Shard { shard, bound },
-        )
+        Revocation::new((), Arc::clone(inner), Matcher::Family(family), scope)
     }
 
     /// The barrier of a family revoked by reuse. The revocation was written

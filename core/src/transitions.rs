@@ -173,6 +173,12 @@ impl FamilyRecord {
         self.issued_at
     }
 
+    /// Whether the family's tokens are still honoured: not revoked, and begun
+    /// after the global not-before `cutoff`.
+    pub fn is_live(&self, cutoff: Option<UnixTime>) -> bool {
+        !self.revoked && !cutoff.is_some_and(|c| is_before_cutoff(self.issued_at, c))
+    }
+
     /// Revokes the family if it began at or before the not-before `cutoff`
     /// (`revoke_all`): a refresh token must not outlive the access tokens of
     /// its login. Returns whether the family is now revoked.

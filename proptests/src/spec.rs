@@ -107,6 +107,8 @@ pub struct GuardState {
     pub family: Option<FamilyId>,
     /// The token's `iat`.
     pub issued_at: UnixTime,
+    /// When the token's family began, if it names one.
+    pub family_issued_at: Option<UnixTime>,
     /// Whether the token carries `ver`.
     pub has_version: bool,
     /// The roles the admission relied on: required plus claimed.
@@ -128,7 +130,8 @@ pub enum Withdrawn {
     SubjectIssuedBefore(String, UnixTime),
     /// The subject's guards of tokens naming the family.
     Family(String, FamilyId),
-    /// Guards of any token issued at or before the cutoff.
+    /// Guards of any token issued, or of any family begun, at or before the
+    /// cutoff.
     IssuedBefore(UnixTime),
 }
 
@@ -282,12 +285,12 @@ impl Spec {
             return Err(Rejection::Expired);
         }
         if let Some(id) = facts.family {
-            // A family is usable only while it exists, is live, and belongs to
-            // the token's subject.
-            let live = self
-                .families
-                .get(&id)
-                .is_some_and(|f| f.owner == facts.subject && !f.revoked);
+            // A family is usable only while it exists, belongs to the token's
+            // subject, is not revoked, and began after the global cutoff.
+            let cutoff = self.global_cutoff;
+            let live = self.families.get(&id).is_some_and(|f| {
+                f.owner == facts.subject && !f.revoked && cutoff.is_none_or(|c| f.issued_at > c)
+            });
             if !live {
                 return Err(Rejection::FamilyRevoked);
             }
@@ -369,6 +372,10 @@ impl Spec {
                 jti: facts.jti.map(str::to_owned),
                 family: facts.family,
                 issued_at: facts.issued_at,
+                family_issued_at: facts
+                    .family
+                    .and_then(|f| self.families.get(&f))
+                    .map(|f| f.issued_at),
                 has_version: facts.version.is_some(),
                 authority: required.union(facts.roles),
             },
@@ -401,7 +408,10 @@ impl Spec {
             Withdrawn::Family(subject, family) => {
                 guard.subject == *subject && guard.family == Some(*family)
             }
-            Withdrawn::IssuedBefore(cutoff) => guard.issued_at <= *cutoff,
+            // `revoke_all` also ends the families it predates (SPEC-I6).
+            Withdrawn::IssuedBefore(cutoff) => {
+                guard.issued_at <= *cutoff || guard.family_issued_at.is_some_and(|t| t <= *cutoff)
+            }
         }
     }
 
@@ -546,11 +556,11 @@ impl Spec {
     // unknown family (or not the subject's), revoked, token expired.
     //
     // A family that began at or before the global cutoff (`revoke_all`) is
-    // revoked when it is next presented for redemption. Until then, access
-    // tokens naming it see it live: they are refused by their own `iat`
-    // instead (`IssuedBeforeCutoff`), unless issued after the cutoff.
-    // (Noted as a question for the core: the family's view changes with a
-    // failed redemption, not with the cutoff itself.)
+    // ended by the cutoff itself: its refresh tokens are refused and access
+    // tokens naming it get `FamilyRevoked`. Logging the subject out
+    // everywhere (`revoke_subject`) revokes all of the subject's families.
+    // Revoking a family as a subject that does not own it changes nothing
+    // and waits for nothing.
     // -----------------------------------------------------------------------
 
     /// Starts a family with the next sequential id.
@@ -664,8 +674,10 @@ impl Spec {
             .filter(|f| f.owner == subject)
         {
             f.revoked = true;
+            self.revoked((), Withdrawn::Family(subject.to_owned(), family))
+        } else {
+            self.revoked((), Withdrawn::Nothing)
         }
-        self.revoked((), Withdrawn::Family(subject.to_owned(), family))
     }
 
     /// The current generation of a family, if it exists (for test drivers

@@ -56,12 +56,9 @@ pub const ROLE_BITS: u32 = 0b111;
 pub const UNKNOWN_FAMILY: FamilyId = FamilyId(999_999);
 
 /// Whether barriers of `revoke_family(subject, family)` for a family that
-/// belongs to another subject are compared. The spec says nothing of the
-/// subject's was withdrawn, so the barrier passes at once; the core waits for
-/// the owner's guards under the family whenever the owner happens to share
-/// the caller's shard (a known deviation, reported to the core's owner),
-/// which the spec cannot predict since shards are chosen by a keyed digest.
-pub const COMPARE_FOREIGN_FAMILY_BARRIERS: bool = false;
+/// belongs to another subject are compared: such a revocation withdraws
+/// nothing, so both the spec's and the core's barriers pass at once.
+pub const COMPARE_FOREIGN_FAMILY_BARRIERS: bool = true;
 
 /// How the state is configured for one case.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

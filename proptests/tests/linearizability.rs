@@ -4,8 +4,9 @@
 //! histories; and the teeth: with a race fault switched on, the check fails.
 //!
 //! `AUTHSTATE_LIN_HISTORIES` sets how many histories each clean run records
-//! and checks (default 2000 per runtime); `AUTHSTATE_LIN_SEED` fixes the seed
-//! of the random choices (the interleavings are the scheduler's).
+//! and checks (default 2000 per runtime in release builds, 500 in debug
+//! builds); `AUTHSTATE_LIN_SEED` fixes the seed of the random choices (the
+//! interleavings are the scheduler's).
 
 use authstate::{
     Authorization, FamilyId, Fault, RefreshGrant, Rejection, Roles, StateError, UnixTime, Version,
@@ -44,7 +45,8 @@ fn seed() -> u64 {
 
 fn clean_run(runtime: Runtime) {
     let _serial = serial();
-    let histories = env_count("AUTHSTATE_LIN_HISTORIES", 2_000);
+    let default = if cfg!(debug_assertions) { 500 } else { 2_000 };
+    let histories = env_count("AUTHSTATE_LIN_HISTORIES", default);
     let seed = seed();
     let started = std::time::Instant::now();
     match run_linearizability(None, runtime, &Profile::ALL, histories, seed) {
@@ -375,7 +377,7 @@ fn teeth_version_load_then_store_returns_duplicate_versions() {
         Fault::VersionLoadThenStore,
         Runtime::Threads,
         &[Profile::Versions],
-        400,
+        3_000,
     );
     let mut returned: BTreeMap<(String, Version), usize> = BTreeMap::new();
     for op in &failure.failure.history.ops {
@@ -398,7 +400,7 @@ fn teeth_redeem_check_then_mark_loses_a_redemption() {
         Fault::RedeemCheckThenMark,
         Runtime::Threads,
         &[Profile::Refresh],
-        400,
+        3_000,
     );
     // The evidence: two overlapping redemptions in one family, one of them
     // successful. Typically both rotate the same token; or one rotates and
@@ -436,7 +438,7 @@ fn teeth_cutoff_read_modify_write_lowers_a_subject_cutoff() {
         Fault::CutoffReadModifyWrite,
         Runtime::Threads,
         &[Profile::Cutoffs],
-        1_500,
+        5_000,
     );
 }
 

@@ -2,15 +2,21 @@
 //! `AuthState` and on the executable spec, every result compared (see
 //! `proptests::state_machine`).
 //!
-//! `PROPTEST_CASES` sets the number of cases (default 4096). A failure is
-//! shrunk to a minimal sequence and its seed persisted in
-//! `proptests/proptest-regressions/state_machine.txt`, which is replayed
-//! first on every later run.
+//! `PROPTEST_CASES` sets the number of cases (default 4096 in release
+//! builds, 1024 in debug builds). A failure is shrunk to a minimal sequence
+//! and its seed persisted in `proptests/proptest-regressions/state_machine.txt`,
+//! which is replayed first on every later run.
 
 use authstate::Fault;
 use proptest::test_runner::{Config, FileFailurePersistence, TestCaseError, TestRunner};
 use proptests::state_machine::{MAX_OPS, case_strategy, check_case, run_state_machine};
 use proptests::{env_count, skip_under_model_checker};
+
+/// 4096 cases in release builds, 1024 in debug builds (the workspace's
+/// plain `cargo test`).
+fn default_cases() -> usize {
+    if cfg!(debug_assertions) { 1_024 } else { 4_096 }
+}
 
 /// Cases for each teeth run: far more than any of the caught faults needs.
 const TEETH_CASES: u32 = 2_000;
@@ -21,7 +27,7 @@ fn real_state_matches_the_spec() {
         return;
     }
     let config = Config {
-        cases: u32::try_from(env_count("PROPTEST_CASES", 4_096)).unwrap_or(u32::MAX),
+        cases: u32::try_from(env_count("PROPTEST_CASES", default_cases())).unwrap_or(u32::MAX),
         source_file: Some(file!()),
         failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
             "proptest-regressions/state_machine.txt",
