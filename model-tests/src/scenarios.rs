@@ -151,6 +151,37 @@ pub fn i1_visibility(fault: Option<Fault>, scale: usize) {
             );
         })
     });
+    // Family revocation and `revoke_all`, each followed by a check in the
+    // revoking thread: the check starts after the revocation returned.
+    let other_revoker = (scale > 2).then(|| {
+        let state = state.clone();
+        let family = state
+            .issue_family("carol", UnixTime::from_secs(T0 + 1_000))
+            .family;
+        rt::spawn(move || {
+            let _ = state.revoke_family("carol", family).is_passed();
+            step("T3", "revoke_family(carol) returned", ());
+            let checked = state.check(&TokenFacts {
+                family: Some(family),
+                ..token("carol", "c", Some(0), Roles::EMPTY)
+            });
+            step("T3", "check(carol's family token)", checked);
+            ensure!(
+                checked == Err(Rejection::FamilyRevoked),
+                "family token admitted after revoke_family returned"
+            );
+            let _ = state
+                .revoke_issued_before(UnixTime::from_secs(T0))
+                .is_passed();
+            step("T3", "revoke_issued_before(T0) returned", ());
+            let checked = state.check(&token("dave", "d", Some(0), Roles::EMPTY));
+            step("T3", "check(dave, iat T0)", checked);
+            ensure!(
+                checked.is_err(),
+                "token issued at T0 admitted after revoke_issued_before(T0) returned"
+            );
+        })
+    });
     // Acquire: pairs with the store above.
     let after = revoked.load(Ordering::Acquire);
     let checked = state.check(&token("alice", "a", Some(0), Roles::EMPTY));
@@ -174,9 +205,10 @@ pub fn i1_visibility(fault: Option<Fault>, scale: usize) {
         );
     }
     rt::join(revoker);
-    if let Some(t) = subject_revoker {
-        rt::join(t);
-    }
+    subject_revoker
+        .into_iter()
+        .chain(other_revoker)
+        .for_each(rt::join);
     let checked = state.check(&token("alice", "a", Some(0), Roles::EMPTY));
     step("T0", "check(a) after join", checked);
     ensure!(
