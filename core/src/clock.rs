@@ -86,7 +86,13 @@ impl Clock for SystemClock {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
         // Relaxed: only the single location's modification order matters for
-        // monotonicity, and fetch_max is atomic in it.
+        // monotonicity, and fetch_max is atomic in it. The plain load first
+        // keeps the common case (the second has not moved) a shared read, so
+        // checks on several cores do not bounce the line between them.
+        let latest = self.latest.load(Ordering::Relaxed);
+        if wall <= latest {
+            return UnixTime(latest);
+        }
         let previous = self.latest.fetch_max(wall, Ordering::Relaxed);
         UnixTime(previous.max(wall))
     }

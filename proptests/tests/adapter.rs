@@ -1,4 +1,4 @@
-//! Adapter properties (issue #4 part 5): the axum adapter `authstate-axum`
+//! Adapter properties: the axum adapter `authstate-axum`
 //! driven through `tower::ServiceExt::oneshot`, no TCP.
 //!
 //! 1. [`check_no_5xx`]: arbitrary `Authorization` headers (arbitrary bytes,
