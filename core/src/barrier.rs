@@ -32,7 +32,7 @@
 
 use crate::digest::SubjectKey;
 use crate::error::BarrierTimeout;
-use crate::facts::{FamilyId, Roles};
+use crate::facts::{Authorization, FamilyId, Roles};
 use crate::state::Inner;
 use crate::sync::{self, Arc, Condvar, Mutex};
 use std::fmt;
@@ -192,6 +192,15 @@ impl Default for Guards {
 #[must_use = "a guard admits the action only while it is held"]
 pub struct Guard {
     pub(crate) registration: Option<Registration>,
+    pub(crate) authorization: Authorization,
+}
+
+impl Guard {
+    /// What the admission decided on: the subject's version and live roles
+    /// at the moment the guard was admitted.
+    pub fn authorization(&self) -> Authorization {
+        self.authorization
+    }
 }
 
 pub(crate) struct Registration {

@@ -50,6 +50,10 @@ impl fmt::Display for UnixTime {
 
 /// A source of the current time. It must never go backwards (see the module
 /// docs); both provided clocks guarantee it.
+///
+/// `now` is called while the state holds a shard's read lock (I5 needs the
+/// clock read after the denylist lookup): it must return promptly and must
+/// not call back into the [`crate::AuthState`] that owns it.
 pub trait Clock: Send + Sync + fmt::Debug {
     /// The current time.
     fn now(&self) -> UnixTime;

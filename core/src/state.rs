@@ -461,7 +461,10 @@ impl AuthState {
         let authorization = inner.decide(facts, key, &table, denylisted, now)?;
         transitions::require(&authorization, required)?;
         if inner.fault(Fault::UnregisteredGuard) {
-            return Ok(Guard { registration: None });
+            return Ok(Guard {
+                registration: None,
+                authorization,
+            });
         }
         let slot = inner.guards(shard).table.lock().admit(GuardEntry {
             seq: 0,
@@ -481,6 +484,7 @@ impl AuthState {
                 shard,
                 slot,
             }),
+            authorization,
         })
     }
 
@@ -642,22 +646,28 @@ impl AuthState {
         let key = inner.digest.subject(subject);
         let shard = inner.shard_of(key);
         let records = &inner.subjects[shard].0.records;
-        let bound = if inner.fault(Fault::CutoffReadModifyWrite) {
+        let mut table = if inner.fault(Fault::CutoffReadModifyWrite) {
             let current = records.read().record(key).cutoff();
             let mut table = records.write();
             if current.is_none_or(|c| cutoff > c) {
                 table.record_mut(key).set_cutoff(cutoff);
             }
-            inner.guards(shard).table.lock().bound()
+            table
         } else {
             let mut table = records.write();
             table.record_mut(key).raise_cutoff(cutoff);
-            inner.guards(shard).table.lock().bound()
+            table
         };
+        // The barrier waits for what is refused from now on: the stored
+        // cutoff, which is at least the one asked for (it is never lowered,
+        // and its 32-bit storage rounds only upwards).
+        let effective = table.record_mut(key).cutoff().unwrap_or(cutoff);
+        let bound = inner.guards(shard).table.lock().bound();
+        drop(table);
         Revocation::new(
             (),
             Arc::clone(inner),
-            Matcher::SubjectIssuedBefore(key, cutoff.as_secs()),
+            Matcher::SubjectIssuedBefore(key, effective.as_secs()),
             Scope::Shard { shard, bound },
         )
     }

@@ -8,10 +8,11 @@
 //! * feature `shuttle`: shuttle's instrumented primitives, explored randomly.
 //!
 //! The wrappers below hide the one difference that matters to callers, lock
-//! poisoning. No user code runs while one of the crate's locks is held (wakers
-//! are woken after the lock is released), and every critical section leaves the
-//! state consistent at each statement, so a poisoned lock carries no broken
-//! invariant and is simply recovered.
+//! poisoning. The only foreign code that runs while one of the crate's locks
+//! is held is [`crate::Clock::now`] (whose contract is to return promptly);
+//! wakers are cloned and woken outside the locks. Every critical section
+//! leaves the state consistent at each statement, so a poisoned lock carries
+//! no broken invariant and is simply recovered.
 //!
 //! The mocked back ends also pin the crate's other nondeterminism: the digest
 //! key and the first refresh-family id are fixed, so a failing schedule replays
