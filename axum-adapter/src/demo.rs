@@ -11,6 +11,17 @@
 //! `POST /admin/users/{username}/role`, `POST /admin/users/{username}/revoke`,
 //! `POST /admin/actions?hold_ms=N`, `GET /admin/audit`, `GET /healthz`.
 //!
+//! Handlers that take a JSON body read it before admitting their guard
+//! ([`Auth::guard`]), so a client withholding its body holds no guard and
+//! cannot stall revocations; a guard is held at most for the handler's own
+//! work (`hold_ms` ≤ [`MAX_HOLD_MS`]). Request bodies are limited to
+//! [`BODY_LIMIT`] bytes. Every error, including unknown routes (404), wrong
+//! methods (405) and unreadable path parameters, is an RFC 9457
+//! `application/problem+json` body.
+//!
+//! The audit log (`GET /admin/audit`) keeps the most recent
+//! [`AUDIT_CAPACITY`] events; `seq` keeps counting across dropped events.
+//!
 //! A token claiming `admin` after its subject was downgraded is refused with
 //! 401 `invalid_token` (`role_no_longer_held`), not 403: the token itself
 //! asserts an authority that no longer exists. A token that never claimed
@@ -25,6 +36,7 @@
 //! # }
 //! ```
 
+use std::collections::VecDeque;
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -32,9 +44,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use authstate::{AuthState, FamilyId, RedeemError, RefreshFacts, Roles, UnixTime, Version};
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRef, FromRequest, Path, RawQuery, Request, State};
+use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::extract::{
+    DefaultBodyLimit, FromRef, FromRequest, FromRequestParts, Path, RawQuery, Request, State,
+};
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -58,6 +73,10 @@ pub const ACCESS_TTL: i64 = 300;
 pub const REFRESH_TTL: i64 = 86_400;
 /// Largest accepted `hold_ms`.
 pub const MAX_HOLD_MS: u64 = 2_000;
+/// Largest accepted request body (bytes); larger bodies get 413.
+pub const BODY_LIMIT: usize = 16 * 1024;
+/// How many audit events the demo keeps; older ones are dropped first.
+pub const AUDIT_CAPACITY: usize = 10_000;
 /// Header `typ` of access tokens (RFC 9068).
 pub const ACCESS_TYP: &str = "at+jwt";
 /// Header `typ` of refresh tokens.
@@ -93,10 +112,44 @@ impl DemoConfig {
     }
 }
 
+/// The audit log: the most recent `capacity` events, with `seq` numbers
+/// that keep counting when old events are dropped.
+#[derive(Debug)]
+struct AuditLog {
+    events: VecDeque<AuditEvent>,
+    last_seq: u64,
+    capacity: usize,
+}
+
+impl AuditLog {
+    fn with_capacity(capacity: usize) -> Self {
+        AuditLog {
+            events: VecDeque::new(),
+            last_seq: 0,
+            capacity: capacity.max(1),
+        }
+    }
+
+    /// Appends an event built with the next `seq` and returns that `seq`.
+    fn push(&mut self, event: impl FnOnce(u64) -> AuditEvent) -> u64 {
+        self.last_seq += 1;
+        if self.events.len() >= self.capacity {
+            self.events.pop_front();
+        }
+        self.events.push_back(event(self.last_seq));
+        self.last_seq
+    }
+
+    fn snapshot(&self) -> Vec<AuditEvent> {
+        self.events.iter().cloned().collect()
+    }
+}
+
 /// One audit entry.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct AuditEvent {
-    /// Position in the log's linear order (from 1).
+    /// Position in the log's linear order (from 1). Keeps counting when the
+    /// oldest events are dropped ([`AUDIT_CAPACITY`]).
     pub seq: u64,
     /// `action`, `revoke_token`, `revoke_subject`, `role_change` or
     /// `refresh_reuse`.
@@ -117,7 +170,7 @@ struct Demo {
     auth: Auth,
     refresh: Validator,
     key: Arc<EncodingKey>,
-    audit: Arc<Mutex<Vec<AuditEvent>>>,
+    audit: Arc<Mutex<AuditLog>>,
     ids: Arc<(RandomState, AtomicU64)>,
 }
 
@@ -133,22 +186,27 @@ impl Demo {
     }
 
     fn record(&self, kind: &str, sub: &str, jti: Option<&str>, role: Option<&str>) -> u64 {
-        let mut log = self.audit.lock().unwrap_or_else(|e| e.into_inner());
-        let seq = log.len() as u64 + 1;
-        log.push(AuditEvent {
-            seq,
-            kind: kind.to_owned(),
-            sub: sub.to_owned(),
-            jti: jti.map(str::to_owned),
-            role: role.map(str::to_owned),
-            at: self.state().now().as_secs(),
-        });
+        let seq = self
+            .audit
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(|seq| AuditEvent {
+                seq,
+                kind: kind.to_owned(),
+                sub: sub.to_owned(),
+                jti: jti.map(str::to_owned),
+                role: role.map(str::to_owned),
+                // Read under the lock, so `at` never decreases along `seq`.
+                at: self.state().now().as_secs(),
+            });
         tracing::info!(seq, kind, sub, "audit");
         seq
     }
 
     fn new_id(&self) -> String {
         let (hasher, counter) = &*self.ids;
+        // Ordering reason: Relaxed suffices, the counter only has to hand out
+        // distinct values (any fetch_add is atomic) and publishes no other data.
         let n = counter.fetch_add(1, Ordering::Relaxed);
         format!("{:016x}{n:08x}", hasher.hash_one(n))
     }
@@ -295,7 +353,7 @@ pub fn app(config: &DemoConfig) -> Result<Router, DemoError> {
         auth,
         refresh: validator(&config.secret, REFRESH_TYP)?,
         key: Arc::new(key),
-        audit: Arc::default(),
+        audit: Arc::new(Mutex::new(AuditLog::with_capacity(AUDIT_CAPACITY))),
         ids: Arc::new((RandomState::new(), AtomicU64::new(0))),
     };
     Ok(Router::new()
@@ -308,8 +366,25 @@ pub fn app(config: &DemoConfig) -> Result<Router, DemoError> {
         .route("/admin/users/{username}/revoke", post(revoke_user))
         .route("/admin/actions", post(action))
         .route("/admin/audit", get(audit))
-        .fallback(|| async { problem(StatusCode::NOT_FOUND, "no such route", None) })
+        // After the routes: applies to every method router registered above.
+        .method_not_allowed_fallback(method_not_allowed)
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(demo))
+}
+
+/// 404 for unknown routes.
+async fn not_found() -> Response {
+    problem(StatusCode::NOT_FOUND, "no such route", None)
+}
+
+/// 405 for a known route with another method (axum adds the `Allow` header).
+async fn method_not_allowed() -> Response {
+    problem(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method not allowed for this route",
+        None,
+    )
 }
 
 /// Spawns the background task calling `state.sweep(4096)` every second.
@@ -352,13 +427,40 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
 }
 
 fn json_problem(rejection: &JsonRejection) -> Response {
+    let status = rejection.status();
     let detail = match rejection {
         JsonRejection::MissingJsonContentType(_) => "expected Content-Type: application/json",
         JsonRejection::JsonSyntaxError(_) => "malformed JSON",
         JsonRejection::JsonDataError(_) => "JSON does not match the expected shape",
+        _ if status == StatusCode::PAYLOAD_TOO_LARGE => "request body too large",
         _ => "unreadable request body",
     };
-    problem(rejection.status(), detail, None)
+    problem(status, detail, None)
+}
+
+/// `Path` with RFC 9457 rejections.
+struct PathParam<T>(T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for PathParam<T> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(v)) => Ok(PathParam(v)),
+            Err(rejection) => Err(path_problem(&rejection)),
+        }
+    }
+}
+
+fn path_problem(rejection: &PathRejection) -> Response {
+    let status = rejection.status();
+    let detail = if status.is_server_error() {
+        tracing::error!(error = %rejection, "path extraction misconfigured");
+        "internal error"
+    } else {
+        "invalid path parameter"
+    };
+    problem(status, detail, None)
 }
 
 fn unknown_user(name: &str) -> Option<Response> {
@@ -483,10 +585,15 @@ struct RoleBody {
 
 async fn set_role(
     State(demo): State<Demo>,
-    Path(username): Path<String>,
-    admin: Guarded<NoCustomClaims, Admin>,
+    authenticated: Authenticated,
+    PathParam(username): PathParam<String>,
     Body(body): Body<RoleBody>,
 ) -> Response {
+    // The body has been read: a client withholding it held no guard.
+    let admin = match demo.auth.guard::<Admin, _>(authenticated) {
+        Ok(admin) => admin,
+        Err(rejection) => return rejection.into_response(),
+    };
     if let Some(r) = unknown_user(&username) {
         return r;
     }
@@ -507,10 +614,12 @@ async fn set_role(
     Json(json!({"sub": username, "role": body.role})).into_response()
 }
 
+// No body extractor: the guard extractor is admitted after the head and
+// held only for the handler's own work.
 async fn revoke_user(
     State(demo): State<Demo>,
-    Path(username): Path<String>,
     admin: Guarded<NoCustomClaims, Admin>,
+    PathParam(username): PathParam<String>,
 ) -> Response {
     if let Some(r) = unknown_user(&username) {
         return r;
@@ -549,9 +658,15 @@ fn hold_ms(query: Option<&str>) -> Option<u64> {
 async fn action(
     State(demo): State<Demo>,
     RawQuery(query): RawQuery,
-    guarded: Guarded<NoCustomClaims, Admin>,
+    authenticated: Authenticated,
     Body(_body): Body<ActionBody>,
 ) -> Response {
+    // The body has been read: a client withholding it held no guard, and
+    // the guard is held for at most `hold_ms` plus the recording.
+    let guarded = match demo.auth.guard::<Admin, _>(authenticated) {
+        Ok(guarded) => guarded,
+        Err(rejection) => return rejection.into_response(),
+    };
     let Some(hold) = hold_ms(query.as_deref()) else {
         return problem(
             StatusCode::BAD_REQUEST,
@@ -574,6 +689,38 @@ async fn action(
 }
 
 async fn audit(State(demo): State<Demo>, _admin: Guarded<NoCustomClaims, Admin>) -> Response {
-    let events = demo.audit.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let events = demo
+        .audit
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .snapshot();
     Json(json!({"events": events})).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{AuditEvent, AuditLog};
+
+    fn event(seq: u64) -> AuditEvent {
+        AuditEvent {
+            seq,
+            kind: "action".to_owned(),
+            sub: "alice".to_owned(),
+            jti: None,
+            role: None,
+            at: 0,
+        }
+    }
+
+    #[test]
+    fn audit_log_is_capped_and_seq_stays_monotonic() {
+        let mut log = AuditLog::with_capacity(3);
+        let seqs: Vec<u64> = (0..5).map(|_| log.push(event)).collect();
+        assert_eq!(seqs, [1, 2, 3, 4, 5]);
+        let kept: Vec<u64> = log.snapshot().iter().map(|e| e.seq).collect();
+        assert_eq!(kept, [3, 4, 5]);
+        assert_eq!(log.push(event), 6);
+        let kept: Vec<u64> = log.snapshot().iter().map(|e| e.seq).collect();
+        assert_eq!(kept, [4, 5, 6]);
+    }
 }

@@ -8,7 +8,10 @@
 //! * [`Guarded<C, R>`]: validated, checked, and admitted by
 //!   [`AuthState::guard`] for the role `R` names ([`RequiredRole`]). The core
 //!   [`Guard`] lives exactly as long as the extractor value, so revocations of
-//!   this authority wait until the handler has dropped it.
+//!   this authority wait until the handler has dropped it. Use it as an
+//!   extractor only in handlers without a body extractor; handlers that take
+//!   a body extract [`Authenticated<C>`] and the body, then admit the guard
+//!   with [`Auth::guard`] (see [`Guarded`] for why).
 //!
 //! All of them read their configuration, an [`Auth`], from the router state
 //! through [`FromRef`].
@@ -25,6 +28,7 @@
 //! # Example
 //!
 //! ```
+//! # authstate::sync::doc_example(|| {
 //! use authstate::AuthState;
 //! use authstate_axum::extract::{Auth, Guarded, RequiredRole};
 //! use authstate_axum::validation::{Algorithm, NoCustomClaims, Validator, VerificationKey};
@@ -42,21 +46,21 @@
 //!     "done"
 //! }
 //!
-//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let validator = Validator::builder()
 //!     .algorithms([Algorithm::HS256])
-//!     .key(VerificationKey::hmac(b"an example secret of at least 32 bytes!")?)
+//!     .key(VerificationKey::hmac(b"an example secret of at least 32 bytes!").unwrap())
 //!     .issuer("me")
 //!     .audience("my-api")
-//!     .build()?;
+//!     .build()
+//!     .unwrap();
 //! let auth = Auth::builder(validator, AuthState::new())
-//!     .roles(RoleMap::new().with_index("admin", 0)?)
+//!     .roles(RoleMap::new().with_index("admin", 0).unwrap())
 //!     .realm("my-api")
-//!     .build()?;
+//!     .build()
+//!     .unwrap();
 //! let app: Router = Router::new().route("/write", post(sensitive)).with_state(auth);
 //! # let _ = app;
-//! # Ok(())
-//! # }
+//! # });
 //! ```
 
 use std::fmt;
@@ -317,6 +321,109 @@ impl Auth {
             claimed,
             authorization,
         }))
+    }
+
+    /// Admits a guard for an already extracted [`Authenticated`] request: the
+    /// way to guard a handler that also takes a request body.
+    ///
+    /// Extract `Authenticated<C>` (it holds no guard) and the body first,
+    /// then call this: the guard is admitted only once the whole request has
+    /// arrived, so a client withholding its body cannot keep it live (see
+    /// [`Guarded`]). The admission is [`AuthState::guard`] on the live state
+    /// now, so an expiry or a revocation that happened while the body was
+    /// being read is seen and refuses the request.
+    ///
+    /// `authenticated` must come from this `Auth` (its claimed roles were
+    /// resolved through this [`RoleMap`]).
+    ///
+    /// # Errors
+    /// The same [`AuthRejection`]s as the [`Guarded`] extractor: 401 when the
+    /// core refuses the token, 403 when `R` is not held live, 500 when `R`'s
+    /// name is not in the role map.
+    ///
+    /// ```
+    /// # authstate::sync::doc_example(|| {
+    /// use authstate::AuthState;
+    /// use authstate_axum::extract::{Auth, AuthRejection, Authenticated, Guarded, RequiredRole};
+    /// use authstate_axum::validation::{Algorithm, NoCustomClaims, Validator, VerificationKey};
+    /// use authstate_axum::RoleMap;
+    /// use axum::extract::State;
+    /// use axum::{Json, Router, routing::post};
+    ///
+    /// struct Admin;
+    /// impl RequiredRole for Admin {
+    ///     const NAME: &'static str = "admin";
+    /// }
+    ///
+    /// async fn write(
+    ///     State(auth): State<Auth>,
+    ///     authenticated: Authenticated,
+    ///     Json(body): Json<serde_json::Value>,
+    /// ) -> Result<&'static str, AuthRejection> {
+    ///     // The body has been read; only now is the guard admitted.
+    ///     let guarded: Guarded<NoCustomClaims, Admin> = auth.guard(authenticated)?;
+    ///     // ... the write of `body` happens here, under the guard ...
+    ///     let _ = (guarded.subject(), body);
+    ///     Ok("done")
+    /// }
+    ///
+    /// let validator = Validator::builder()
+    ///     .algorithms([Algorithm::HS256])
+    ///     .key(VerificationKey::hmac(b"an example secret of at least 32 bytes!").unwrap())
+    ///     .issuer("me")
+    ///     .audience("my-api")
+    ///     .build()
+    ///     .unwrap();
+    /// let auth = Auth::builder(validator, AuthState::new())
+    ///     .roles(RoleMap::new().with_index("admin", 0).unwrap())
+    ///     .build()
+    ///     .unwrap();
+    /// let app: Router = Router::new().route("/write", post(write)).with_state(auth);
+    /// # let _ = app;
+    /// # });
+    /// ```
+    pub fn guard<R: RequiredRole, C>(
+        &self,
+        authenticated: Authenticated<C>,
+    ) -> Result<Guarded<C, R>, AuthRejection> {
+        let Authenticated { token, claimed, .. } = authenticated;
+        self.admit(token, claimed)
+    }
+
+    /// Admits a guard for `R` with a validated token whose claimed roles are
+    /// `claimed`.
+    fn admit<R: RequiredRole, C>(
+        &self,
+        token: ValidatedToken<C>,
+        claimed: Roles,
+    ) -> Result<Guarded<C, R>, AuthRejection> {
+        let Some(required) = R::roles(self.roles()) else {
+            return Err(self.reject(AuthFailure::Misconfigured(
+                "required role is not in the role map",
+            )));
+        };
+        let core = self.state();
+        let facts = token.claims.token_facts(claimed);
+        let guard = core.guard(&facts, required).map_err(|rejection| {
+            self.reject(AuthFailure::Rejected {
+                subject: Some(token.claims.sub.clone()),
+                rejection,
+            })
+        })?;
+        tracing::debug!(sub = facts.subject, role = R::NAME, "guard admitted");
+        // What the admission decided on, not a later reading of the state.
+        let authorization = guard.authorization();
+        Ok(Guarded {
+            auth: Authenticated {
+                token,
+                claimed,
+                authorization,
+            },
+            guard,
+            state: core.clone(),
+            required,
+            _role: PhantomData,
+        })
     }
 }
 
@@ -679,6 +786,21 @@ pub trait RequiredRole: Send + Sync + 'static {
 /// [`release`](Self::release) before awaiting a revocation this request
 /// itself triggered (awaiting it while holding the guard could wait for
 /// itself).
+///
+/// # Do not combine the extractor with a body extractor
+///
+/// axum runs every `FromRequestParts` extractor, this one included, before
+/// the body extractor (which must be the last argument). A handler taking
+/// `Guarded<C, R>` and, say, `Json<T>` therefore admits the guard as soon as
+/// the request head has arrived, and holds it while the body is read. A
+/// client with a valid token can send the head and then withhold or trickle
+/// the body: the guard stays live for as long as the client likes, and every
+/// revocation of that authority (logout, subject revocation, role change)
+/// waits for it at its barrier. When a client controls how long the body
+/// takes, extract [`Authenticated<C>`] and the body instead, and admit the
+/// guard afterwards with [`Auth::guard`]. The extractor is for handlers
+/// without a body extractor, where admission happens after the head and the
+/// guard lives only for the handler's own work.
 pub struct Guarded<C = NoCustomClaims, R = ()> {
     auth: Authenticated<C>,
     guard: Guard,
@@ -705,6 +827,12 @@ impl<C, R> std::ops::Deref for Guarded<C, R> {
 }
 
 impl<C, R> Guarded<C, R> {
+    /// What the admission decided on: the subject's version and live roles
+    /// when the guard was admitted ([`Guard::authorization`]).
+    pub fn authorization(&self) -> Authorization {
+        self.guard.authorization()
+    }
+
     /// The required roles this request was admitted with.
     pub fn required(&self) -> Roles {
         self.required
@@ -747,45 +875,21 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let auth = Auth::from_ref(state);
-        let Some(required) = R::roles(auth.roles()) else {
+        // A misconfiguration is reported before anything about the request.
+        if R::roles(auth.roles()).is_none() {
             return Err(auth.reject(AuthFailure::Misconfigured(
                 "required role is not in the role map",
             )));
-        };
+        }
         let Some(token) = auth.token(&parts.headers).map_err(|f| auth.reject(f))? else {
             return Err(auth.reject(AuthFailure::MissingToken));
         };
-        let core = auth.state();
         let token: ValidatedToken<C> = auth
             .validator()
-            .validate_at(token, core.now().as_secs())
+            .validate_at(token, auth.state().now().as_secs())
             .map_err(|e| auth.reject(AuthFailure::InvalidToken(e)))?;
         let claimed = auth.roles().roles_of(&token.claims);
-        let facts = token.claims.token_facts(claimed);
-        let guard = core.guard(&facts, required).map_err(|rejection| {
-            auth.reject(AuthFailure::Rejected {
-                subject: Some(token.claims.sub.clone()),
-                rejection,
-            })
-        })?;
-        // The guard's admission decided on the same live state; record it.
-        let live = core.live_roles(facts.subject);
-        let authorization = Authorization {
-            subject_version: core.current_version(facts.subject),
-            live_roles: live,
-        };
-        tracing::debug!(sub = facts.subject, role = R::NAME, "guard admitted");
-        Ok(Guarded {
-            auth: Authenticated {
-                token,
-                claimed,
-                authorization,
-            },
-            guard,
-            state: core.clone(),
-            required,
-            _role: PhantomData,
-        })
+        auth.admit(token, claimed)
     }
 }
 

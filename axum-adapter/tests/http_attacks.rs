@@ -89,6 +89,15 @@ async fn signature_algorithm_and_header_attacks() {
         b"another-secret-of-at-least-32-bytes!!",
     );
     expect_invalid(addr, &t, "signature", "wrong key").await;
+    // Key confusion: HS256 "signed" with the RSA public key's PEM bytes. The
+    // allow-list is HS256 only and the key is the demo secret, so the
+    // signature does not verify.
+    let t = sign(
+        &header("HS256"),
+        &claims,
+        include_bytes!("keys/rsa_public.pem"),
+    );
+    expect_invalid(addr, &t, "signature", "HS256 with RSA public key PEM").await;
     let t = sign(&header("HS512"), &claims, SECRET);
     expect_invalid(addr, &t, "algorithm", "HS512 outside allow-list").await;
     let t = sign(&header("RS256"), &claims, SECRET);
@@ -478,7 +487,40 @@ async fn json_bodies_and_routes_never_500() {
     assert_eq!(r.status, 201);
     assert!(r.json()["seq"].is_u64());
     assert_eq!(get(addr, "/healthz", None).await.status, 200);
-    problem(&get(addr, "/nope", None).await, 404);
+    // axum's own 404 / 405 / path rejections are problem+json as well.
+    let r = get(addr, "/nope", None).await;
+    problem(&r, 404);
+    assert_eq!(
+        r.json(),
+        json!({"type": "about:blank", "title": "Not Found", "status": 404,
+            "detail": "no such route"})
+    );
+    let r = get(addr, "/login", None).await;
+    problem(&r, 405);
+    assert_eq!(r.header("allow"), Some("POST"));
+    assert_eq!(
+        r.json(),
+        json!({"type": "about:blank", "title": "Method Not Allowed", "status": 405,
+            "detail": "method not allowed for this route"})
+    );
+    let r = post(addr, "/healthz", None, None).await;
+    problem(&r, 405);
+    let r = post(addr, "/admin/users/%FF/revoke", Some(&alice.access), None).await;
+    problem(&r, 400);
+    assert_eq!(r.json()["detail"], "invalid path parameter");
+    let r = post(
+        addr,
+        "/admin/users/%FF/role",
+        Some(&alice.access),
+        Some(json!({"role": "user"})),
+    )
+    .await;
+    problem(&r, 400);
+    // Bodies above the 16 KiB limit: 413.
+    let big = json!({"username": "a".repeat(17 * 1024), "password": "demo"});
+    let r = post(addr, "/login", None, Some(big)).await;
+    problem(&r, 413);
+    assert_eq!(r.json()["detail"], "request body too large");
     // /me shows the live role and the token's ids.
     let me = get(addr, "/me", Some(&alice.access)).await.json();
     let claims = payload(&alice.access);

@@ -4,10 +4,12 @@
 mod common;
 
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::*;
 use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 
 const ACTIONS: usize = 40;
 
@@ -46,14 +48,15 @@ async fn audit(addr: SocketAddr, token: &str) -> Vec<Value> {
 }
 
 /// The audit proves the order: every action of the old authority is before
-/// the revocation event, and every admitted (201) action is recorded.
+/// the revocation event, every admitted (201) action is recorded, and the
+/// revocation waited for actions that were in flight when it was sent.
 fn assert_order(
     events: &[Value],
     revocation_kind: &str,
     target: &str,
     old_authority: impl Fn(&Value) -> bool,
     statuses: &[u16],
-    revocation_seq_at_response: u64,
+    seq_before_revocation: u64,
 ) {
     let seqs: Vec<u64> = events
         .iter()
@@ -78,10 +81,19 @@ fn assert_order(
         late.is_empty(),
         "actions after the revocation {rev_seq}: {late:?}"
     );
-    // The revocation's response came after all in-flight actions were
-    // recorded: when it arrived, the log already held the revocation event
-    // and nothing of the old authority came later.
-    assert!(revocation_seq_at_response >= rev_seq);
+    // Actions admitted before the revocation and still holding their guard
+    // (250 ms) when it was sent are recorded after the pre-revocation
+    // snapshot and before the revocation event: its barrier waited for them.
+    // Without a barrier the revocation would be recorded first and these
+    // actions would be late.
+    let waited_for = actions
+        .iter()
+        .filter(|s| **s > seq_before_revocation && **s < rev_seq)
+        .count();
+    assert!(
+        waited_for > 0,
+        "no in-flight action between seq {seq_before_revocation} and the revocation {rev_seq}"
+    );
     let ok = statuses.iter().filter(|s| **s == 201).count();
     assert_eq!(ok, actions.len(), "every 201 is recorded, nothing else");
     assert!(ok > 0, "some actions were admitted before the revocation");
@@ -111,9 +123,9 @@ async fn logout_races_guarded_actions() {
     let jti = payload(&alice.access)["jti"].clone();
     let actions = fire_actions(addr, &alice.access);
     tokio::time::sleep(Duration::from_millis(150)).await;
+    let before = max_seq(addr, &carol.access).await;
     let r = post(addr, "/logout", Some(&alice.access), None).await;
     assert_eq!(r.status, 204);
-    let at_response = max_seq(addr, &carol.access).await;
     let statuses = actions.await.expect("actions");
     let events = audit(addr, &carol.access).await;
     assert_order(
@@ -122,7 +134,7 @@ async fn logout_races_guarded_actions() {
         "alice",
         |e| e["jti"] == jti,
         &statuses,
-        at_response,
+        before,
     );
 }
 
@@ -136,9 +148,9 @@ async fn subject_revocation_races_guarded_actions() {
     let carol = login(addr, "carol").await;
     let actions = fire_actions(addr, &carol.access);
     tokio::time::sleep(Duration::from_millis(150)).await;
+    let before = max_seq(addr, &alice.access).await;
     let r = post(addr, "/admin/users/carol/revoke", Some(&alice.access), None).await;
     assert_eq!(r.status, 204);
-    let at_response = max_seq(addr, &alice.access).await;
     let statuses = actions.await.expect("actions");
     let events = audit(addr, &alice.access).await;
     assert_order(
@@ -147,7 +159,7 @@ async fn subject_revocation_races_guarded_actions() {
         "carol",
         |e| e["sub"] == "carol",
         &statuses,
-        at_response,
+        before,
     );
 }
 
@@ -161,6 +173,7 @@ async fn downgrade_races_guarded_actions() {
     let carol = login(addr, "carol").await;
     let actions = fire_actions(addr, &carol.access);
     tokio::time::sleep(Duration::from_millis(150)).await;
+    let before = max_seq(addr, &alice.access).await;
     let r = post(
         addr,
         "/admin/users/carol/role",
@@ -169,7 +182,6 @@ async fn downgrade_races_guarded_actions() {
     )
     .await;
     assert_eq!(r.status, 200);
-    let at_response = max_seq(addr, &alice.access).await;
     let statuses = actions.await.expect("actions");
     let events = audit(addr, &alice.access).await;
     assert_order(
@@ -178,7 +190,7 @@ async fn downgrade_races_guarded_actions() {
         "carol",
         |e| e["sub"] == "carol",
         &statuses,
-        at_response,
+        before,
     );
 }
 
@@ -279,4 +291,66 @@ async fn sequential_rotation_then_reuse() {
     )
     .await;
     assert_eq!(r.status, 401);
+}
+
+/// A client that sends a guarded request's headers and withholds its body
+/// must not hold a guard: the demo reads the body before admitting the
+/// guard, so a revocation of that authority answers at once, and the late
+/// request is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn withheld_body_does_not_stall_revocation() {
+    if skip_under_model_checker() {
+        return;
+    }
+    let addr = start().await;
+    let alice = login(addr, "alice").await;
+    let carol = login(addr, "carol").await;
+    let body = json!({"note": "late"}).to_string();
+    let head = format!(
+        "POST /admin/actions HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
+         Authorization: Bearer {}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n",
+        carol.access,
+        body.len()
+    );
+    let withheld_since = Instant::now();
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    stream.write_all(head.as_bytes()).await.expect("write head");
+    // Give the server time to parse the head and run the part extractors.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let started = Instant::now();
+    let r = tokio::time::timeout(
+        Duration::from_secs(5),
+        post(addr, "/admin/users/carol/revoke", Some(&alice.access), None),
+    )
+    .await
+    .expect("the revocation answers while the body is withheld");
+    let elapsed = started.elapsed();
+    assert_eq!(r.status, 204, "{r:?}");
+    assert!(
+        elapsed < Duration::from_secs(1),
+        "revocation took {elapsed:?} while a body was withheld"
+    );
+
+    // Withhold the body for ~3 s in total, then send it: the guard is
+    // admitted only now, under the revoked authority, and refused.
+    tokio::time::sleep(Duration::from_secs(3).saturating_sub(withheld_since.elapsed())).await;
+    stream.write_all(body.as_bytes()).await.expect("write body");
+    let mut buf = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut buf))
+        .await
+        .expect("the late request is answered")
+        .expect("read");
+    let late = parse(&buf);
+    assert_eq!(late.status, 401, "{late:?}");
+    assert_eq!(late.challenge(), invalid_token("family_revoked"));
+
+    let events = audit(addr, &alice.access).await;
+    assert!(
+        !events
+            .iter()
+            .any(|e| e["kind"] == "action" && e["sub"] == "carol"),
+        "{events:?}"
+    );
 }

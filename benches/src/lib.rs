@@ -1,4 +1,4 @@
-//! Shared fixtures of the `authstate` benchmarks (issue #5).
+//! Shared fixtures of the `authstate` benchmarks.
 //!
 //! Everything a measured loop touches is generated here, before any timing
 //! starts: subject ids, token ids, the probe stream, the signed JWTs. A probe
@@ -232,13 +232,13 @@ impl Workload {
 /// and the clock have been consulted.
 #[inline]
 pub fn decide(facts: &TokenFacts<'_>, record: PeerRecord) -> Result<Authorization, Rejection> {
-    if let Some(token) = facts.version {
-        if token.0 != record.version {
-            return Err(Rejection::StaleVersion {
-                token,
-                current: Version(record.version),
-            });
-        }
+    if let Some(token) = facts.version
+        && token.0 != record.version
+    {
+        return Err(Rejection::StaleVersion {
+            token,
+            current: Version(record.version),
+        });
     }
     let live = Roles::from_bits(record.roles);
     let missing = facts.roles.difference(live);
@@ -275,6 +275,12 @@ mod tests {
 
     #[test]
     fn every_contender_agrees_with_authstate() {
+        if let Some(checker) = authstate::sync::MODEL_CHECKER {
+            eprintln!(
+                "skipped: the core is built for {checker}, whose primitives work only inside its models"
+            );
+            return;
+        }
         let workload = Workload::new(2_000, 500, 7);
         let state = AuthState::new();
         workload.load_subjects(&state);

@@ -207,10 +207,10 @@ impl Peer for PapayaPeer {
         // `update_or_insert` answers later misses about 8x slower (papaya
         // 0.2.5, measured here), which would flatter every ratio against it.
         let deny = self.deny.pin();
-        if let Err(occupied) = deny.try_insert(jti.to_owned(), exp) {
-            if *occupied.current < exp {
-                deny.insert(jti.to_owned(), exp);
-            }
+        if let Err(occupied) = deny.try_insert(jti.to_owned(), exp)
+            && *occupied.current < exp
+        {
+            deny.insert(jti.to_owned(), exp);
         }
     }
 

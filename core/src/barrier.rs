@@ -136,10 +136,10 @@ impl GuardTable {
     }
 
     fn release(&mut self, slot: u32) -> (Vec<Waker>, bool) {
-        if let Some(entry) = self.slots.get_mut(slot as usize) {
-            if entry.take().is_some() {
-                self.free.push(slot);
-            }
+        if let Some(entry) = self.slots.get_mut(slot as usize)
+            && entry.take().is_some()
+        {
+            self.free.push(slot);
         }
         (std::mem::take(&mut self.wakers), self.sleepers > 0)
     }

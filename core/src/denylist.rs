@@ -69,11 +69,11 @@ impl DenyShard {
             popped += 1;
             // The heap may hold a stale, earlier expiry for a digest that was
             // extended since; only the table's own expiry decides.
-            if let Ok(entry) = self.entries.find_entry(digest, |e| e.0 == digest) {
-                if is_expired(UnixTime::from_secs(entry.get().1), now, leeway) {
-                    entry.remove();
-                    removed += 1;
-                }
+            if let Ok(entry) = self.entries.find_entry(digest, |e| e.0 == digest)
+                && is_expired(UnixTime::from_secs(entry.get().1), now, leeway)
+            {
+                entry.remove();
+                removed += 1;
             }
         }
         (popped, removed)

@@ -62,3 +62,49 @@ pub fn join<T>(handle: JoinHandle<T>) -> T {
         Err(panic) => std::panic::resume_unwind(panic),
     }
 }
+
+/// An async task: a shuttle task under shuttle; under loom, which has no
+/// task executor, a thread that runs the future with `block_on`.
+#[derive(Debug)]
+pub struct Task(
+    #[cfg(feature = "shuttle")] shuttle::future::JoinHandle<()>,
+    #[cfg(feature = "loom")] JoinHandle<()>,
+);
+
+/// Spawns `future` as a [`Task`].
+pub fn spawn_task(future: impl std::future::Future<Output = ()> + Send + 'static) -> Task {
+    #[cfg(feature = "shuttle")]
+    {
+        Task(shuttle::future::spawn(future))
+    }
+    #[cfg(feature = "loom")]
+    {
+        Task(spawn(move || block_on(future)))
+    }
+}
+
+/// Waits for a [`Task`], re-raising its panic.
+pub fn join_task(task: Task) {
+    #[cfg(feature = "shuttle")]
+    if let Err(e) = block_on(task.0) {
+        panic!("task failed: {e:?}");
+    }
+    #[cfg(feature = "loom")]
+    join(task.0);
+}
+
+/// Yields once to the executor: pending on the first poll, after waking
+/// itself, so the scheduler may run something else in between.
+pub async fn yield_task() {
+    let mut yielded = false;
+    std::future::poll_fn(|cx| {
+        if yielded {
+            std::task::Poll::Ready(())
+        } else {
+            yielded = true;
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
+    })
+    .await;
+}

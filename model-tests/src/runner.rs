@@ -82,7 +82,7 @@ pub fn loom(scenario: &Scenario, fault: Option<Fault>) -> Run {
     let builder = loom::model::Builder::new();
     let body = scenario.run;
     let replay = format!(
-        "LOOM_CHECKPOINT_INTERVAL=1 LOOM_CHECKPOINT_FILE={}/{}-loom.json cargo test --release -p model-tests --features loom --test loom -- {} --exact  (run twice: the first run records, the second resumes at the failing execution)",
+        "LOOM_CHECKPOINT_INTERVAL=1 LOOM_CHECKPOINT_FILE={}/{}-loom.json cargo test --release -p model-tests --features loom --test loom -- {} --exact --nocapture  (run twice: the first run records, the second resumes at the failing execution and prints it)",
         out_dir().display(),
         test_name(scenario, fault),
         test_name(scenario, fault),
@@ -121,6 +121,22 @@ pub fn shuttle(
         Schedule::Pct => Checker::ShuttlePct,
         Schedule::Random => Checker::ShuttleRandom,
     };
+    // shuttle installs its failure hook once per process, with the
+    // persistence settings of the first run, so every run writes into one
+    // pool; the schedule a failing run added is then moved to the run's own
+    // folder. One shuttle run at a time per process keeps that exact.
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _serial = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let pool = out_dir().join("shuttle-schedules");
+    let _ = std::fs::create_dir_all(&pool);
+    let listing = |dir: &std::path::Path| -> std::collections::BTreeSet<std::path::PathBuf> {
+        std::fs::read_dir(dir)
+            .map(|entries| entries.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default()
+    };
+    let before = listing(&pool);
     let dir = out_dir().join(format!(
         "shuttle-{}-{}",
         test_name(scenario, fault),
@@ -128,8 +144,9 @@ pub fn shuttle(
     ));
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::create_dir_all(&dir);
+    let schedule_file = dir.join("schedule.txt");
     let mut config = shuttle::Config::new();
-    config.failure_persistence = shuttle::FailurePersistence::File(Some(dir.clone()));
+    config.failure_persistence = shuttle::FailurePersistence::File(Some(pool.clone()));
     let body = scenario.run;
     let replay = format!(
         "cargo run --release -p model-tests --features shuttle --bin replay -- {} {} {}",
@@ -139,7 +156,7 @@ pub fn shuttle(
         } else {
             "--no-fault"
         },
-        dir.join("schedule000.txt").display()
+        schedule_file.display()
     );
     let scale = 3;
     let f = move || {
@@ -147,14 +164,20 @@ pub fn shuttle(
         body(fault, scale);
         trace::conclude();
     };
-    capture(checker, scenario, fault, replay, move || match schedule {
+    let run = capture(checker, scenario, fault, replay, move || match schedule {
         Schedule::Pct => {
             shuttle::Runner::new(PctScheduler::new_from_seed(seed, 3, iterations), config).run(f);
         }
         Schedule::Random => {
             shuttle::Runner::new(RandomScheduler::new_from_seed(seed, iterations), config).run(f);
         }
-    })
+    });
+    if run.failure.is_some()
+        && let Some(written) = listing(&pool).difference(&before).next()
+    {
+        let _ = std::fs::rename(written, &schedule_file);
+    }
+    run
 }
 
 /// Replays a schedule written by a failing shuttle run.

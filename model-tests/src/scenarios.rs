@@ -138,7 +138,7 @@ pub fn i1_visibility(fault: Option<Fault>, scale: usize) {
             revoked.store(true, Ordering::Release);
         })
     };
-    let subject_revoker = (scale > 1).then(|| {
+    let subject_revoker = (scale >= 1).then(|| {
         let state = state.clone();
         rt::spawn(move || {
             let version = state.revoke_subject("bob").map(|r| r.value());
@@ -223,10 +223,12 @@ pub fn i1_visibility(fault: Option<Fault>, scale: usize) {
 pub fn i2_revocation_barrier(fault: Option<Fault>, scale: usize) {
     let (state, _) = state(fault);
     let live = Arc::new(AtomicUsize::new(0));
+    // The guarded actions are async tasks that hold their guard across an
+    // await, as a handler does.
     let holders: Vec<_> = (1..=scale)
         .map(|i| {
             let (state, live) = (state.clone(), Arc::clone(&live));
-            rt::spawn(move || {
+            rt::spawn_task(async move {
                 let name = format!("T{i}");
                 match state.guard(&token("alice", "a", Some(0), Roles::EMPTY), Roles::EMPTY) {
                     Ok(guard) => {
@@ -235,8 +237,12 @@ pub fn i2_revocation_barrier(fault: Option<Fault>, scale: usize) {
                         // counter; SeqCst keeps the counter itself out of the
                         // question.
                         live.fetch_add(1, Ordering::SeqCst);
-                        step(&name, "guard(a) admitted; action running", ());
-                        rt::yield_now();
+                        step(
+                            &name,
+                            "guard(a) admitted; action running across an await",
+                            (),
+                        );
+                        rt::yield_task().await;
                         live.fetch_sub(1, Ordering::SeqCst);
                         step(&name, "action done; dropping guard", ());
                         drop(guard);
@@ -263,7 +269,7 @@ pub fn i2_revocation_barrier(fault: Option<Fault>, scale: usize) {
         late == Err(Rejection::Revoked),
         "guard admitted after the barrier passed"
     );
-    holders.into_iter().for_each(rt::join);
+    holders.into_iter().for_each(rt::join_task);
 }
 
 /// I3: once `set_role`'s completion is observed, no guard that required a

@@ -22,6 +22,8 @@ macro_rules! loom_models {
         fn $negative() {
             let scenario = scenarios::by_id($id).expect("scenario exists");
             let run = runner::loom(&scenario, Some(scenario.fault));
+            // The counterexample, for `--nocapture` and the replay command.
+            eprintln!("{}", run.explain());
             assert!(run.failure.is_some(), "loom missed the fault '{}': {}", scenario.fault.describe(), run.explain());
         }
     )*};

@@ -31,6 +31,7 @@ macro_rules! shuttle_models {
         fn $negative() {
             let scenario = scenarios::by_id($id).expect("scenario exists");
             let run = runner::shuttle(&scenario, Some(scenario.fault), Schedule::Pct, SHUTTLE_CATCH_BUDGET, SHUTTLE_SEED);
+            eprintln!("{}", run.explain());
             assert!(run.failure.is_some(), "shuttle PCT missed the fault '{}' in {} executions", scenario.fault.describe(), run.executions);
         }
     )*};

@@ -83,7 +83,8 @@ pub async fn raw(
     parse(&buf)
 }
 
-fn parse(buf: &[u8]) -> Resp {
+/// Parses a raw HTTP/1.1 response (fixed length or chunked body).
+pub fn parse(buf: &[u8]) -> Resp {
     let split = buf
         .windows(4)
         .position(|w| w == b"\r\n\r\n")

@@ -1,4 +1,4 @@
-//! The benchmark runner of issue #5: one run, one table of targets.
+//! The benchmark runner: one run, one table of targets.
 //!
 //! ```text
 //! scripts/bench [--quick] [--mode in-process|http]
@@ -17,9 +17,9 @@
 //! * memory comes from the `memory` binary (a counting global allocator),
 //!   run as a child process first so no timed loop runs under that allocator.
 //!
-//! Modes: `in-process` (default) measures the library; `http` (issue #5 part
-//! 6) will measure the demo service end to end and is not written yet: it
-//! needs the service. It will add its rows to the same [`Report`].
+//! Modes: `in-process` (default) measures the library. The HTTP benchmark is
+//! its own binary (`src/bin/http.rs`, `scripts/bench --mode http`), which
+//! prints its own table of targets; `--mode http` here only points there.
 #![allow(missing_docs, reason = "benchmark binary")]
 
 use authstate::{AuthState, Clock, ManualClock, Roles, TokenFacts, UnixTime};
@@ -38,7 +38,7 @@ use std::time::{Duration, Instant};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Mode {
     InProcess,
-    /// Issue #5 part 6: pending until the demo service exists.
+    /// Served by the `http` binary; this runner only points there.
     Http,
 }
 
@@ -692,8 +692,8 @@ fn main() -> ExitCode {
         }
         Mode::Http => {
             eprintln!(
-                "--mode http is pending (issue #5 part 6): it needs the demo service. \
-                 It will add its rows to the same target table."
+                "--mode http runs the `http` binary: scripts/bench --mode http \
+                 (or cargo run --release -p authstate-benches --bin http)"
             );
             ExitCode::from(2)
         }

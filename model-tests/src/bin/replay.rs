@@ -1,7 +1,7 @@
 //! Replays a failing shuttle schedule written by `cargo verify` or the
 //! shuttle suite, and prints the failing execution's interleaving.
 //!
-//! `cargo run --release -p model-tests --features shuttle --bin replay -- I4 --fault target/verify/shuttle-negative_i4-shuttle-pct/schedule000.txt`
+//! `cargo run --release -p model-tests --features shuttle --bin replay -- I4 --fault target/verify/shuttle-negative_i4-shuttle-pct/schedule.txt`
 
 #[cfg(feature = "shuttle")]
 fn main() {

@@ -58,6 +58,11 @@ fn run_worker(feature: &str, quick: bool) -> Result<Vec<Value>, String> {
     ]);
     if quick {
         command.arg("--quick");
+        // The quick report bounds loom's preemptions (unless the caller chose
+        // a bound); the full report explores every interleaving.
+        if feature == "loom" && std::env::var_os("LOOM_MAX_PREEMPTIONS").is_none() {
+            command.env("LOOM_MAX_PREEMPTIONS", "2");
+        }
     }
     let output = command
         .stdout(Stdio::piped())
