@@ -511,7 +511,7 @@ fn throughput(
                 while !stop.load(Ordering::Relaxed) {
                     for _ in 0..1000 {
                         ops += 1;
-                        if ops % 10_000 == 0 {
+                        if ops.is_multiple_of(10_000) {
                             revoke(t, token_id_into(rng.next_u128(), &mut buf));
                         } else {
                             let facts = stream.facts(index);
