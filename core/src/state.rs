@@ -26,6 +26,8 @@ use crate::faults::Fault;
 use crate::sync::{self, Arc, AtomicI64, AtomicU64, Ordering, RwLock};
 use crate::transitions::{self, FamilyRecord, FamilyView, RedeemStep, RoleSource, SubjectRecord};
 use hashbrown::HashTable;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::fmt;
 use std::time::Duration;
 
@@ -37,6 +39,9 @@ const NO_CUTOFF: i64 = i64::MIN;
 pub(crate) struct SubjectTable {
     subjects: HashTable<(SubjectKey, SubjectRecord)>,
     families: HashTable<(FamilyId, SubjectKey, FamilyRecord)>,
+    /// The families by expiry, as they were when pushed: the sweep re-pushes
+    /// a family whose expiry has been extended since.
+    family_expiry: BinaryHeap<Reverse<(i64, u64)>>,
 }
 
 fn family_hash(id: FamilyId) -> u64 {
@@ -90,6 +95,33 @@ impl SubjectTable {
                 family.revoke();
             }
         }
+    }
+
+    /// Removes families expired at `now`, examining at most `budget` heap
+    /// items. Returns (work done, families removed).
+    fn sweep_families(&mut self, now: UnixTime, leeway: i64, budget: usize) -> (usize, usize) {
+        let (mut work, mut removed) = (0, 0);
+        while work < budget {
+            let Some(&Reverse((exp, id))) = self.family_expiry.peek() else {
+                break;
+            };
+            if !transitions::is_expired(UnixTime::from_secs(exp), now, leeway) {
+                break;
+            }
+            self.family_expiry.pop();
+            work += 1;
+            let id = FamilyId(id);
+            if let Ok(entry) = self.families.find_entry(family_hash(id), |e| e.0 == id) {
+                let current = entry.get().2.expires_at();
+                if transitions::is_expired(current, now, leeway) {
+                    entry.remove();
+                    removed += 1;
+                } else {
+                    self.family_expiry.push(Reverse((current.as_secs(), id.0)));
+                }
+            }
+        }
+        (work, removed)
     }
 
     fn family_issued_at(&self, id: FamilyId) -> Option<i64> {
@@ -646,7 +678,7 @@ impl AuthState {
         let key = inner.digest.subject(subject);
         let shard = inner.shard_of(key);
         let records = &inner.subjects[shard].0.records;
-        let mut table = if inner.fault(Fault::CutoffReadModifyWrite) {
+        let table = if inner.fault(Fault::CutoffReadModifyWrite) {
             let current = records.read().record(key).cutoff();
             let mut table = records.write();
             if current.is_none_or(|c| cutoff > c) {
@@ -658,10 +690,9 @@ impl AuthState {
             table.record_mut(key).raise_cutoff(cutoff);
             table
         };
-        // The barrier waits for what is refused from now on: the stored
-        // cutoff, which is at least the one asked for (it is never lowered,
-        // and its 32-bit storage rounds only upwards).
-        let effective = table.record_mut(key).cutoff().unwrap_or(cutoff);
+        // The barrier waits for what this cutoff refuses, as stored: its
+        // 32-bit storage rounds only upwards.
+        let effective = transitions::stored_subject_cutoff(cutoff);
         let bound = inner.guards(shard).table.lock().bound();
         drop(table);
         Revocation::new(
@@ -686,6 +717,9 @@ impl AuthState {
             (id, key, FamilyRecord::new(expires_at, now)),
             |e| family_hash(e.0),
         );
+        table
+            .family_expiry
+            .push(Reverse((expires_at.as_secs(), id.0)));
         RefreshGrant {
             family: id,
             generation: 0,
@@ -821,10 +855,11 @@ impl AuthState {
         )
     }
 
-    /// Removes expired denylist entries, at most `budget` units of work,
-    /// resuming where the previous call stopped; and the expired refresh
-    /// families of one subject shard. Call it periodically (for example every
-    /// second with a budget of a few thousand).
+    /// Removes expired refresh families of one subject shard and expired
+    /// denylist entries, at most `budget` units of work in all (families take
+    /// at most [`crate::SWEEP_CHUNK`] of it), resuming where the previous call
+    /// stopped. No lock is held for more than one chunk. Call it periodically
+    /// (for example every second with a budget of a few thousand).
     ///
     /// I5: the sweep reads the clock before it removes anything, and removes
     /// only entries expired at that reading.
@@ -845,6 +880,15 @@ impl AuthState {
         // Relaxed: the cursor only spreads work between calls.
         let start = inner.sweep_cursor.fetch_add(1, Ordering::Relaxed) as usize;
         let mut report = SweepReport::default();
+        // Families first, at most one chunk: their shard's write lock is held
+        // for no longer than a denylist chunk's.
+        {
+            let mut table = inner.subjects[start & inner.mask].0.records.write();
+            let (work, removed) =
+                table.sweep_families(now, inner.leeway, crate::SWEEP_CHUNK.min(budget));
+            report.work += work;
+            report.families_removed = removed;
+        }
         for k in 0..shards {
             if report.work >= budget {
                 break;
@@ -858,12 +902,6 @@ impl AuthState {
             report.work += work;
             report.removed += removed;
         }
-        let mut table = inner.subjects[start & inner.mask].0.records.write();
-        let before = table.families.len();
-        table
-            .families
-            .retain(|e| !transitions::is_expired(e.2.expires_at(), now, inner.leeway));
-        report.families_removed = before - table.families.len();
         report
     }
 

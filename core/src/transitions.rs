@@ -126,6 +126,16 @@ fn saturate_u32(t: UnixTime) -> u32 {
     u32::try_from(t.as_secs().max(1)).unwrap_or(u32::MAX)
 }
 
+/// The subject cutoff that asking for `cutoff` actually sets: `cutoff`
+/// itself in the range a record stores, rounded upwards outside it (see
+/// [`SubjectRecord::raise_cutoff`]).
+pub fn stored_subject_cutoff(cutoff: UnixTime) -> UnixTime {
+    match saturate_u32(cutoff) {
+        u32::MAX => UnixTime::from_secs(i64::MAX),
+        secs => UnixTime::from_secs(i64::from(secs)),
+    }
+}
+
 /// One refresh-token family: the generation that may be redeemed next, and
 /// whether the family is revoked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
