@@ -79,7 +79,16 @@ fn test_name(scenario: &Scenario, fault: Option<Fault>) -> String {
 /// `LOOM_MAX_PREEMPTIONS` if set).
 #[cfg(feature = "loom")]
 pub fn loom(scenario: &Scenario, fault: Option<Fault>) -> Run {
-    let builder = loom::model::Builder::new();
+    let mut builder = loom::model::Builder::new();
+    // Unoptimized builds (a plain `cargo test --workspace --features loom`)
+    // explore with at most 2 preemptions unless told otherwise; release
+    // builds, which the suite and `cargo verify` use, explore everything.
+    if cfg!(debug_assertions)
+        && builder.preemption_bound.is_none()
+        && std::env::var_os("LOOM_MAX_PREEMPTIONS").is_none()
+    {
+        builder.preemption_bound = Some(2);
+    }
     let body = scenario.run;
     let replay = format!(
         "LOOM_CHECKPOINT_INTERVAL=1 LOOM_CHECKPOINT_FILE={}/{}-loom.json cargo test --release -p model-tests --features loom --test loom -- {} --exact --nocapture  (run twice: the first run records, the second resumes at the failing execution and prints it)",
