@@ -268,6 +268,28 @@ pub fn until(exp: i64) -> Duration {
     Duration::from_secs(u64::try_from(exp - unix_now()).unwrap_or(0))
 }
 
+/// What the benchmark reports say about the machine they ran on.
+pub mod host {
+    /// The CPU model and how many CPUs this process may use.
+    pub fn machine() -> String {
+        let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+        let model = cpuinfo
+            .lines()
+            .find_map(|l| l.strip_prefix("model name"))
+            .map(|m| m.trim_start_matches([' ', '\t', ':']).to_owned())
+            .unwrap_or_else(|| "unknown CPU".into());
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        format!("{model}, {cpus} CPUs available")
+    }
+
+    /// The 1, 5 and 15 minute load averages.
+    pub fn loadavg() -> String {
+        std::fs::read_to_string("/proc/loadavg")
+            .map(|s| s.split(' ').take(3).collect::<Vec<_>>().join(" "))
+            .unwrap_or_default()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -658,23 +658,6 @@ fn latency_under_writes(
 
 // -------------------------------------------------------------------- main
 
-fn machine() -> String {
-    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let model = cpuinfo
-        .lines()
-        .find_map(|l| l.strip_prefix("model name"))
-        .map(|m| m.trim_start_matches([' ', '\t', ':']).to_owned())
-        .unwrap_or_else(|| "unknown CPU".into());
-    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-    format!("{model}, {cpus} CPUs available")
-}
-
-fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split(' ').take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_default()
-}
-
 fn main() -> ExitCode {
     let config = match Config::parse() {
         Ok(c) => c,
@@ -722,8 +705,12 @@ fn in_process(config: &Config, report: &mut Report) {
         "# authstate benchmarks ({} mode)\n",
         if config.quick { "quick" } else { "full" }
     );
-    println!("- machine: {}", machine());
-    println!("- load average at start: {}{}", loadavg(), pressure());
+    println!("- machine: {}", authstate_benches::host::machine());
+    println!(
+        "- load average at start: {}{}",
+        authstate_benches::host::loadavg(),
+        pressure()
+    );
     let overhead = timer_overhead();
     println!("- one Instant::now() + elapsed() pair: {}", ns(overhead));
 
@@ -1382,7 +1369,11 @@ fn in_process(config: &Config, report: &mut Report) {
             .collect::<Vec<_>>()
             .join(", ")
     );
-    println!("- load average at end: {}{}", loadavg(), pressure());
+    println!(
+        "- load average at end: {}{}",
+        authstate_benches::host::loadavg(),
+        pressure()
+    );
     let (busy, total) = machine_ticks();
     let ours = cpu_ticks("/proc/self/stat", true) as f64;
     let (busy, total) = (

@@ -458,23 +458,6 @@ fn ensure_wrk() -> Result<String, String> {
 
 // ------------------------------------------------------------------ report
 
-fn machine() -> String {
-    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let model = cpuinfo
-        .lines()
-        .find_map(|l| l.strip_prefix("model name"))
-        .map(|m| m.trim_start_matches([' ', '\t', ':']).to_owned())
-        .unwrap_or_else(|| "unknown CPU".into());
-    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-    format!("{model}, {cpus} CPUs available")
-}
-
-fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split(' ').take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_default()
-}
-
 fn pressure() -> String {
     std::fs::read_to_string("/proc/pressure/cpu")
         .ok()
@@ -668,8 +651,12 @@ fn run(config: &Config) -> Result<(), String> {
         "# authstate HTTP benchmark ({} mode)\n",
         if config.quick { "quick" } else { "full" }
     );
-    println!("- machine: {}", machine());
-    println!("- load average at start: {}{}", loadavg(), pressure());
+    println!("- machine: {}", authstate_benches::host::machine());
+    println!(
+        "- load average at start: {}{}",
+        authstate_benches::host::loadavg(),
+        pressure()
+    );
     println!(
         "- server: axum 0.8 on {addr}, Tokio multi-thread runtime with 1 worker thread{}",
         if pinned {
@@ -817,7 +804,11 @@ fn run(config: &Config) -> Result<(), String> {
         state.denylist_len(),
         swept.load(Ordering::Relaxed)
     );
-    println!("- load average at end: {}{}", loadavg(), pressure());
+    println!(
+        "- load average at end: {}{}",
+        authstate_benches::host::loadavg(),
+        pressure()
+    );
     let (busy, total) = machine_ticks();
     let (busy, total) = (
         (busy - machine_at_start.0) as f64,
