@@ -2332,11 +2332,11 @@ fn roles_cover_all_indices_without_overflow() {
 }
 
 // ---------------------------------------------------------------------------
-// Defects found in review (see the report); ignored until patched.
+// Regressions: each test pins down a defect that once existed.
 // ---------------------------------------------------------------------------
 
 #[test]
-fn regression_subject_cutoff_at_epoch_is_ignored() {
+fn regression_subject_cutoff_at_epoch_is_honoured() {
     let (state, _) = sharded();
     let old = TokenFacts {
         issued_at: at(0),
@@ -2347,7 +2347,7 @@ fn regression_subject_cutoff_at_epoch_is_ignored() {
 }
 
 #[test]
-fn regression_revoke_subject_after_2106_leaves_versionless_tokens_valid() {
+fn regression_revoke_subject_after_2106_refuses_versionless_tokens() {
     let clock = ManualClock::new(at(5_000_000_000)); // year 2128
     let state = builder(&clock).build();
     let facts = TokenFacts {
@@ -2368,7 +2368,7 @@ fn regression_manual_clock_advance_never_goes_backwards() {
 }
 
 #[test]
-fn regression_replayed_grant_does_not_extend_family_expiry() {
+fn regression_replayed_grant_extends_family_expiry() {
     let clock = ManualClock::new(at(T0));
     let state = builder(&clock)
         .shards(1)
@@ -2397,7 +2397,7 @@ fn regression_replayed_grant_does_not_extend_family_expiry() {
 }
 
 #[test]
-fn regression_log_out_everywhere_leaves_refresh_token_redeemable() {
+fn regression_log_out_everywhere_ends_refresh_families() {
     let (state, _) = sharded();
     let grant = state.issue_family("alice", at(T0 + 3_600));
     drop(state.revoke_subject("alice").unwrap());
@@ -2410,7 +2410,7 @@ fn regression_log_out_everywhere_leaves_refresh_token_redeemable() {
 }
 
 #[test]
-fn regression_check_is_not_atomic_across_denylist_and_subject() {
+fn regression_check_decides_on_one_instant_of_denylist_and_subject() {
     let clock = PausingClock::new(T0);
     let state = AuthState::builder().clock(clock.clone()).build();
     let writer = roles(&[1]);
