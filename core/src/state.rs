@@ -64,24 +64,12 @@ impl SubjectTable {
         &mut entry.into_mut().1
     }
 
-    /// A family is live if it exists, belongs to `key`, is not revoked and
-    /// began after the global cutoff (`revoke_all` ends the logins it
-    /// predates at once, not only at their next redemption).
-    fn family_view(
-        &self,
-        key: SubjectKey,
-        family: Option<FamilyId>,
-        global_cutoff: Option<UnixTime>,
-    ) -> FamilyView {
-        let Some(id) = family else {
-            return FamilyView::NotClaimed;
-        };
-        match self.families.find(family_hash(id), |e| e.0 == id) {
-            Some((_, owner, record)) if *owner == key && record.is_live(global_cutoff) => {
-                FamilyView::Live
-            }
-            _ => FamilyView::RevokedOrUnknown,
-        }
+    /// The family `id` if it exists and belongs to `key`.
+    fn family(&self, key: SubjectKey, id: FamilyId) -> Option<&FamilyRecord> {
+        self.families
+            .find(family_hash(id), |e| e.0 == id)
+            .filter(|e| e.1 == key)
+            .map(|e| &e.2)
     }
 
     /// Log out everywhere includes the refresh tokens: otherwise a refresh
@@ -124,12 +112,6 @@ impl SubjectTable {
         (work, removed)
     }
 
-    fn family_issued_at(&self, id: FamilyId) -> Option<i64> {
-        self.families
-            .find(family_hash(id), |e| e.0 == id)
-            .map(|e| e.2.issued_at().as_secs())
-    }
-
     fn family_mut(&mut self, key: SubjectKey, id: FamilyId) -> Option<&mut FamilyRecord> {
         self.families
             .find_mut(family_hash(id), |e| e.0 == id)
@@ -151,6 +133,14 @@ impl Default for SubjectShard {
             guards: Guards::default(),
         }
     }
+}
+
+/// What `decide_locked` read, for a guard's registration.
+struct Decided {
+    key: SubjectKey,
+    jti: Option<u64>,
+    shard: usize,
+    family_issued_at: Option<i64>,
 }
 
 /// The shared part of an [`AuthState`]; guards and revocation handles keep it
@@ -233,24 +223,63 @@ impl Inner {
             .collect()
     }
 
-    fn decide(
+    /// The point-of-use decision, shared by `check` and `guard`: looks up
+    /// the denylist, then reads the clock (I5), then the subject's shard, and
+    /// hands the decision to `then` while both read locks are still held, so
+    /// that the decision sees one instant of the state and a guard admitted
+    /// in `then` is ordered against every revocation's write (I1, I2, I3).
+    /// Lock order: denylist shard, then subject shard.
+    fn decide_locked<R>(
         &self,
         facts: &TokenFacts<'_>,
-        key: SubjectKey,
-        table: &SubjectTable,
-        denylisted: bool,
-        now: UnixTime,
-    ) -> Result<Authorization, Rejection> {
-        transitions::evaluate(
+        then: impl FnOnce(Result<Authorization, Rejection>, &Decided) -> R,
+    ) -> R {
+        let key = self.digest.subject(facts.subject);
+        let jti = facts.jti.map(|jti| self.digest.jti(jti));
+        // Fault::ClockBeforeLookup: the early reading that I5 forbids.
+        let early = self
+            .fault(Fault::ClockBeforeLookup)
+            .then(|| self.clock.now());
+        let deny = jti.map(|digest| (digest, self.denylist.shard(digest).read()));
+        let denylisted = deny
+            .as_ref()
+            .is_some_and(|(digest, shard)| shard.contains(*digest));
+        // I5: the clock is read after the denylist lookup. An entry the sweep
+        // removed was expired at the sweep's reading, which is no later than
+        // this one, so the token is seen expired here.
+        let now = early.unwrap_or_else(|| self.clock.now());
+        let shard = self.shard_of(key);
+        let table = self.subjects[shard].0.records.read();
+        let global_cutoff = self.global_cutoff();
+        let family = facts.family.and_then(|id| table.family(key, id));
+        // A family is live if it exists, is the subject's, is not revoked and
+        // began after the global cutoff (`revoke_all` ends the logins it
+        // predates at once, not only at their next redemption).
+        let family_view = match (facts.family, family) {
+            (None, _) => FamilyView::NotClaimed,
+            (Some(_), Some(record)) if record.is_live(global_cutoff) => FamilyView::Live,
+            (Some(_), _) => FamilyView::RevokedOrUnknown,
+        };
+        let decision = transitions::evaluate(
             facts,
             denylisted,
             table.record(key),
-            table.family_view(key, facts.family, self.global_cutoff()),
-            self.global_cutoff(),
+            family_view,
+            global_cutoff,
             now,
             self.leeway,
             self.role_source(),
-        )
+        );
+        let decided = Decided {
+            key,
+            jti,
+            shard,
+            family_issued_at: family.map(|record| record.issued_at().as_secs()),
+        };
+        let out = then(decision, &decided);
+        drop(table);
+        drop(deny);
+        out
     }
 }
 
@@ -435,32 +464,7 @@ impl AuthState {
     ///
     /// I1: a check that starts after a revocation returned sees it.
     pub fn check(&self, facts: &TokenFacts<'_>) -> Result<Authorization, Rejection> {
-        let inner = &*self.inner;
-        let key = inner.digest.subject(facts.subject);
-        // Fault::ClockBeforeLookup: the early reading that I5 forbids.
-        let early = inner
-            .fault(Fault::ClockBeforeLookup)
-            .then(|| inner.clock.now());
-        // Held until the decision, as in `guard`: the decision then sees the
-        // denylist and the subject at one instant (no revocation of the
-        // token can land between the two lookups). Lock order: denylist
-        // shard, then subject shard.
-        let deny = facts.jti.map(|jti| {
-            let digest = inner.digest.jti(jti);
-            (digest, inner.denylist.shard(digest).read())
-        });
-        let denylisted = deny
-            .as_ref()
-            .is_some_and(|(digest, shard)| shard.contains(*digest));
-        // I5: the clock is read after the denylist lookup. An entry the sweep
-        // removed was expired at the sweep's reading, which is no later than
-        // this one, so the token is seen expired here.
-        let now = early.unwrap_or_else(|| inner.clock.now());
-        let table = inner.subjects[inner.shard_of(key)].0.records.read();
-        let decision = inner.decide(facts, key, &table, denylisted, now);
-        drop(table);
-        drop(deny);
-        decision
+        self.inner.decide_locked(facts, |decision, _| decision)
     }
 
     /// Admits one sensitive action: [`AuthState::check`], plus every role of
@@ -473,50 +477,35 @@ impl AuthState {
     /// guard): I2, I3.
     pub fn guard(&self, facts: &TokenFacts<'_>, required: Roles) -> Result<Guard, Rejection> {
         let inner = &self.inner;
-        let key = inner.digest.subject(facts.subject);
-        let jti = facts.jti.map(|jti| inner.digest.jti(jti));
-        let early = inner
-            .fault(Fault::ClockBeforeLookup)
-            .then(|| inner.clock.now());
-        // Held until the guard is registered: `revoke_token` captures its
-        // bounds under this shard's write lock.
-        let deny = jti.map(|digest| (digest, inner.denylist.shard(digest).read()));
-        let denylisted = deny
-            .as_ref()
-            .is_some_and(|(digest, shard)| shard.contains(*digest));
-        let now = early.unwrap_or_else(|| inner.clock.now()); // I5, as in `check`
-        let shard = inner.shard_of(key);
-        // Held until the guard is registered: subject revocations, role
-        // changes, family revocations and `revoke_all` capture their bounds
-        // under this shard's write lock.
-        let table = inner.subjects[shard].0.records.read();
-        let authorization = inner.decide(facts, key, &table, denylisted, now)?;
-        transitions::require(&authorization, required)?;
-        if inner.fault(Fault::UnregisteredGuard) {
-            return Ok(Guard {
-                registration: None,
-                authorization,
+        // Registered inside the decision, under its read locks: revocations
+        // capture their bounds under the write locks of what they change.
+        inner.decide_locked(facts, |decision, decided| {
+            let authorization = decision?;
+            transitions::require(&authorization, required)?;
+            if inner.fault(Fault::UnregisteredGuard) {
+                return Ok(Guard {
+                    registration: None,
+                    authorization,
+                });
+            }
+            let slot = inner.guards(decided.shard).table.lock().admit(GuardEntry {
+                seq: 0,
+                subject: decided.key,
+                jti: decided.jti,
+                family: facts.family,
+                issued_at: facts.issued_at.as_secs(),
+                family_issued_at: decided.family_issued_at,
+                has_version: facts.version.is_some(),
+                authority: required.union(facts.roles),
             });
-        }
-        let slot = inner.guards(shard).table.lock().admit(GuardEntry {
-            seq: 0,
-            subject: key,
-            jti,
-            family: facts.family,
-            issued_at: facts.issued_at.as_secs(),
-            family_issued_at: facts.family.and_then(|id| table.family_issued_at(id)),
-            has_version: facts.version.is_some(),
-            authority: required.union(facts.roles),
-        });
-        drop(table);
-        drop(deny);
-        Ok(Guard {
-            registration: Some(Registration {
-                inner: Arc::clone(&self.inner),
-                shard,
-                slot,
-            }),
-            authorization,
+            Ok(Guard {
+                registration: Some(Registration {
+                    inner: Arc::clone(inner),
+                    shard: decided.shard,
+                    slot,
+                }),
+                authorization,
+            })
         })
     }
 
