@@ -282,6 +282,38 @@ pub mod host {
         format!("{model}, {cpus} CPUs available")
     }
 
+    /// The CPU pressure's 10-second average as ", CPU pressure avg10=N%",
+    /// or nothing where the kernel does not report it.
+    pub fn pressure() -> String {
+        std::fs::read_to_string("/proc/pressure/cpu")
+            .ok()
+            .and_then(|s| {
+                s.lines().next().and_then(|l| {
+                    l.split(' ')
+                        .find(|f| f.starts_with("avg10="))
+                        .map(str::to_owned)
+                })
+            })
+            .map_or_else(String::new, |p| format!(", CPU pressure {p}%"))
+    }
+
+    /// Busy and total ticks of the whole machine, from `/proc/stat`.
+    pub fn machine_ticks() -> (u64, u64) {
+        let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+        let v: Vec<u64> = stat
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .split_whitespace()
+            .skip(1)
+            .map(|f| f.parse().unwrap_or(0))
+            .collect();
+        let get = |i: usize| v.get(i).copied().unwrap_or(0);
+        // user nice system idle iowait irq softirq steal
+        let busy = get(0) + get(1) + get(2) + get(5) + get(6) + get(7);
+        (busy, busy + get(3) + get(4))
+    }
+
     /// The 1, 5 and 15 minute load averages.
     pub fn loadavg() -> String {
         std::fs::read_to_string("/proc/loadavg")

@@ -457,23 +457,6 @@ fn cpu_ticks(path: &str, children: bool) -> u64 {
 /// `USER_HZ`: the unit of the tick counts in `/proc` (100 on Linux).
 const TICKS_PER_SEC: f64 = 100.0;
 
-/// Busy and total ticks of the whole machine, from `/proc/stat`.
-fn machine_ticks() -> (u64, u64) {
-    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
-    let v: Vec<u64> = stat
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .split_whitespace()
-        .skip(1)
-        .map(|f| f.parse().unwrap_or(0))
-        .collect();
-    let get = |i: usize| v.get(i).copied().unwrap_or(0);
-    // user nice system idle iowait irq softirq steal
-    let busy = get(0) + get(1) + get(2) + get(5) + get(6) + get(7);
-    (busy, busy + get(3) + get(4))
-}
-
 /// One scaling measurement.
 #[derive(Clone, Copy, Debug, Default)]
 struct Point {
@@ -683,23 +666,10 @@ fn main() -> ExitCode {
     }
 }
 
-fn pressure() -> String {
-    std::fs::read_to_string("/proc/pressure/cpu")
-        .ok()
-        .and_then(|s| {
-            s.lines().next().and_then(|l| {
-                l.split(' ')
-                    .find(|f| f.starts_with("avg10="))
-                    .map(str::to_owned)
-            })
-        })
-        .map_or_else(String::new, |p| format!(", CPU pressure {p}%"))
-}
-
 #[allow(clippy::too_many_lines, reason = "one linear script of sections")]
 fn in_process(config: &Config, report: &mut Report) {
     let started = Instant::now();
-    let machine_at_start = machine_ticks();
+    let machine_at_start = authstate_benches::host::machine_ticks();
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!(
         "# authstate benchmarks ({} mode)\n",
@@ -709,7 +679,7 @@ fn in_process(config: &Config, report: &mut Report) {
     println!(
         "- load average at start: {}{}",
         authstate_benches::host::loadavg(),
-        pressure()
+        authstate_benches::host::pressure()
     );
     let overhead = timer_overhead();
     println!("- one Instant::now() + elapsed() pair: {}", ns(overhead));
@@ -1372,9 +1342,9 @@ fn in_process(config: &Config, report: &mut Report) {
     println!(
         "- load average at end: {}{}",
         authstate_benches::host::loadavg(),
-        pressure()
+        authstate_benches::host::pressure()
     );
-    let (busy, total) = machine_ticks();
+    let (busy, total) = authstate_benches::host::machine_ticks();
     let ours = cpu_ticks("/proc/self/stat", true) as f64;
     let (busy, total) = (
         (busy - machine_at_start.0) as f64,

@@ -458,34 +458,6 @@ fn ensure_wrk() -> Result<String, String> {
 
 // ------------------------------------------------------------------ report
 
-fn pressure() -> String {
-    std::fs::read_to_string("/proc/pressure/cpu")
-        .ok()
-        .and_then(|s| {
-            s.lines().next().and_then(|l| {
-                l.split(' ')
-                    .find(|f| f.starts_with("avg10="))
-                    .map(str::to_owned)
-            })
-        })
-        .map_or_else(String::new, |p| format!(", CPU pressure {p}%"))
-}
-
-fn machine_ticks() -> (u64, u64) {
-    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
-    let v: Vec<u64> = stat
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .split_whitespace()
-        .skip(1)
-        .map(|f| f.parse().unwrap_or(0))
-        .collect();
-    let get = |i: usize| v.get(i).copied().unwrap_or(0);
-    let busy = get(0) + get(1) + get(2) + get(5) + get(6) + get(7);
-    (busy, busy + get(3) + get(4))
-}
-
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     let n = v.len();
@@ -612,7 +584,7 @@ fn main() -> ExitCode {
 #[allow(clippy::too_many_lines, reason = "one linear script")]
 fn run(config: &Config) -> Result<(), String> {
     let started = Instant::now();
-    let machine_at_start = machine_ticks();
+    let machine_at_start = authstate_benches::host::machine_ticks();
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     let wrk_version = ensure_wrk()?;
 
@@ -655,7 +627,7 @@ fn run(config: &Config) -> Result<(), String> {
     println!(
         "- load average at start: {}{}",
         authstate_benches::host::loadavg(),
-        pressure()
+        authstate_benches::host::pressure()
     );
     println!(
         "- server: axum 0.8 on {addr}, Tokio multi-thread runtime with 1 worker thread{}",
@@ -807,9 +779,9 @@ fn run(config: &Config) -> Result<(), String> {
     println!(
         "- load average at end: {}{}",
         authstate_benches::host::loadavg(),
-        pressure()
+        authstate_benches::host::pressure()
     );
-    let (busy, total) = machine_ticks();
+    let (busy, total) = authstate_benches::host::machine_ticks();
     let (busy, total) = (
         (busy - machine_at_start.0) as f64,
         (total - machine_at_start.1).max(1) as f64,
