@@ -60,6 +60,23 @@ fn expired(facts: &TokenFacts<'_>) -> bool {
     unix_now() >= facts.expires_at.as_secs()
 }
 
+/// The check every peer makes, given its two lookups: denylist, expiry
+/// against the wall clock, then the subject's record.
+#[inline]
+fn peer_check(
+    facts: &TokenFacts<'_>,
+    denied: impl FnOnce(&str) -> bool,
+    record: impl FnOnce(&str) -> PeerRecord,
+) -> Result<Authorization, Rejection> {
+    if facts.jti.is_some_and(denied) {
+        return Err(Rejection::Revoked);
+    }
+    if expired(facts) {
+        return Err(Rejection::Expired);
+    }
+    decide(facts, record(facts.subject))
+}
+
 /// What most people write: one global `parking_lot::RwLock<HashMap>` per map.
 #[derive(Debug, Default)]
 pub struct RwLockPeer {
@@ -76,22 +93,17 @@ impl Peer for RwLockPeer {
 
     #[inline]
     fn check(&self, facts: &TokenFacts<'_>) -> Result<Authorization, Rejection> {
-        if facts
-            .jti
-            .is_some_and(|jti| self.deny.read().contains_key(jti))
-        {
-            return Err(Rejection::Revoked);
-        }
-        if expired(facts) {
-            return Err(Rejection::Expired);
-        }
-        let record = self
-            .subjects
-            .read()
-            .get(facts.subject)
-            .copied()
-            .unwrap_or_default();
-        decide(facts, record)
+        peer_check(
+            facts,
+            |jti| self.deny.read().contains_key(jti),
+            |subject| {
+                self.subjects
+                    .read()
+                    .get(subject)
+                    .copied()
+                    .unwrap_or_default()
+            },
+        )
     }
 
     fn revoke(&self, jti: &str, exp: i64) {
@@ -129,18 +141,11 @@ impl Peer for DashPeer {
 
     #[inline]
     fn check(&self, facts: &TokenFacts<'_>) -> Result<Authorization, Rejection> {
-        if facts.jti.is_some_and(|jti| self.deny.contains_key(jti)) {
-            return Err(Rejection::Revoked);
-        }
-        if expired(facts) {
-            return Err(Rejection::Expired);
-        }
-        let record = self
-            .subjects
-            .get(facts.subject)
-            .map(|r| *r)
-            .unwrap_or_default();
-        decide(facts, record)
+        peer_check(
+            facts,
+            |jti| self.deny.contains_key(jti),
+            |subject| self.subjects.get(subject).map(|r| *r).unwrap_or_default(),
+        )
     }
 
     fn revoke(&self, jti: &str, exp: i64) {
@@ -184,22 +189,17 @@ impl Peer for PapayaPeer {
 
     #[inline]
     fn check(&self, facts: &TokenFacts<'_>) -> Result<Authorization, Rejection> {
-        if facts
-            .jti
-            .is_some_and(|jti| self.deny.pin().contains_key(jti))
-        {
-            return Err(Rejection::Revoked);
-        }
-        if expired(facts) {
-            return Err(Rejection::Expired);
-        }
-        let record = self
-            .subjects
-            .pin()
-            .get(facts.subject)
-            .copied()
-            .unwrap_or_default();
-        decide(facts, record)
+        peer_check(
+            facts,
+            |jti| self.deny.pin().contains_key(jti),
+            |subject| {
+                self.subjects
+                    .pin()
+                    .get(subject)
+                    .copied()
+                    .unwrap_or_default()
+            },
+        )
     }
 
     fn revoke(&self, jti: &str, exp: i64) {
@@ -278,14 +278,11 @@ impl Peer for MokaPeer {
 
     #[inline]
     fn check(&self, facts: &TokenFacts<'_>) -> Result<Authorization, Rejection> {
-        if facts.jti.is_some_and(|jti| self.deny.contains_key(jti)) {
-            return Err(Rejection::Revoked);
-        }
-        if expired(facts) {
-            return Err(Rejection::Expired);
-        }
-        let record = self.subjects.get(facts.subject).unwrap_or_default();
-        decide(facts, record)
+        peer_check(
+            facts,
+            |jti| self.deny.contains_key(jti),
+            |subject| self.subjects.get(subject).unwrap_or_default(),
+        )
     }
 
     fn revoke(&self, jti: &str, exp: i64) {
